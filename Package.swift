@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ftrace_exporter",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ftrace_exporter", targets: ["ftrace_exporter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure: hist-file and trigger-info parsing. No I/O, no Foundation.
+        .target(name: "HistFormat"),
+        // Pure: metric families to Prometheus text 0.0.4 and OpenMetrics 1.0 bytes.
+        .target(name: "Exposition"),
+        // The one door to tracefs.
+        .target(name: "TraceFS", dependencies: ["HistFormat"]),
+        // Config, trigger sets, hist -> metric mapping, snapshots.
+        .target(
+            name: "Exporter",
+            dependencies: [
+                "HistFormat", "Exposition", "TraceFS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "ftrace_exporter",
+            dependencies: [
+                "Exporter", "TraceFS", "Exposition",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
+        .testTarget(name: "TraceFSTests", dependencies: ["TraceFS"]),
+        .testTarget(
+            name: "ExporterTests",
+            dependencies: ["Exporter", "HistFormat", "Exposition", "TraceFS"]
+        ),
+    ]
+)

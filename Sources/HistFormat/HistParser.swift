@@ -1,0 +1,501 @@
+/// Parses the text of an `events/<sys>/<event>/hist` file (hist-format.md §2).
+///
+/// The trigger info of each block drives the parse: it says how many keys an entry has
+/// and how each is rendered, which is the only way to read string keys that contain
+/// spaces, commas or braces.
+public enum HistParser {
+    public static func parse(_ bytes: [UInt8]) throws(HistParseError) -> HistFile {
+        let result: Result<HistFile, HistParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var parser = Parser(cursor: ByteCursor(buffer))
+            do throws(HistParseError) {
+                return .success(try parser.parseFile())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    public static func parse(_ text: String) throws(HistParseError) -> HistFile {
+        try parse(Array(text.utf8))
+    }
+}
+
+private enum Literal {
+    static let eventHistogram = Array("# event histogram\n".utf8)
+    static let hashLine = Array("#\n".utf8)
+    static let triggerInfo = Array("# trigger info: ".utf8)
+    static let newline = Array("\n".utf8)
+    static let entryOpen = Array("{ ".utf8)
+    static let keySeparator = Array(", ".utf8)
+    static let keyClose = Array(" }".utf8)
+    static let stackKeyClose = Array("}".utf8)
+    static let colonSpace = Array(": ".utf8)
+    static let colonNewline = Array(":\n".utf8)
+    static let percentColon = Array(" (%):".utf8)
+    static let errorMark = Array("[ERROR]".utf8)
+    static let log2Open = Array("~ 2^".utf8)
+    static let bucketOpen = Array("~ ".utf8)
+    static let dotStacktrace = Array(".stacktrace".utf8)
+    static let tabMax = Array("\tmax: ".utf8)
+    static let tabChanged = Array("\tchanged: ".utf8)
+    static let snapshotTaken = Array("Snapshot taken".utf8)
+    static let triggeringValue = Array("\ttriggering value { ".utf8)
+    static let handlerClose = Array(" }: ".utf8)
+    static let triggeredBy = Array("\ttriggered by event with key: ".utf8)
+    static let totals = Array("Totals:\n".utf8)
+    static let hits = Array("    Hits: ".utf8)
+    static let entries = Array("    Entries: ".utf8)
+    static let dropped = Array("    Dropped: ".utf8)
+    static let legacyError = Array("ERROR: ".utf8)
+    static let lastCommand = Array("  Last command: ".utf8)
+    static let twoSpaces = Array("  ".utf8)
+}
+
+private struct Parser {
+    var cursor: ByteCursor
+
+    mutating func parseFile() throws(HistParseError) -> HistFile {
+        var file = HistFile()
+        while true {
+            while cursor.peek() == 0x0A { cursor.consumeNewline() }
+            if cursor.atEnd { return file }
+            if cursor.hasPrefix(Literal.eventHistogram) {
+                file.blocks.append(try parseBlock())
+            } else if cursor.hasPrefix(Literal.legacyError) {
+                file.legacyError = try parseLegacyError()
+            } else {
+                throw cursor.error(.expected("'# event histogram' or the end of the file"))
+            }
+        }
+    }
+
+    mutating func parseBlock() throws(HistParseError) -> HistBlock {
+        let startLine = cursor.line
+        try cursor.expect(Literal.eventHistogram, "'# event histogram'")
+        try cursor.expect(Literal.hashLine, "'#'")
+        try cursor.expect(Literal.triggerInfo, "'# trigger info: '")
+        let infoStart = cursor.index
+        let infoEnd = cursor.endOfLine()
+        if infoEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "the end of the trigger info line")) }
+        let info = try TriggerInfo.parse(
+            cursor.string(infoStart..<infoEnd), line: cursor.line, column: infoStart - cursor.lineStart + 1)
+        cursor.index = infoEnd
+        cursor.consumeNewline()
+        try cursor.expect(Literal.hashLine, "'#'")
+
+        let layout = EntryLayout(info)
+        var entries: [HistEntry] = []
+        var snapshot: HistSnapshot?
+        while true {
+            if cursor.atEnd { throw cursor.error(.unexpectedEndOfInput(expected: "'Totals:'")) }
+            if cursor.hasPrefix(Literal.entryOpen) {
+                entries.append(try parseEntry(layout))
+            } else if cursor.peek() == 0x0A {
+                cursor.consumeNewline()
+            } else if cursor.hasPrefix(Literal.snapshotTaken) {
+                snapshot = try parseSnapshot()
+            } else if cursor.hasPrefix(Literal.totals) {
+                let totals = try parseTotals()
+                return HistBlock(triggerInfo: info, entries: entries, snapshot: snapshot, totals: totals, line: startLine)
+            } else {
+                throw cursor.error(.expected("an entry '{ ', 'Snapshot taken' or 'Totals:'"))
+            }
+        }
+    }
+
+    // MARK: Entries
+
+    mutating func parseEntry(_ layout: EntryLayout) throws(HistParseError) -> HistEntry {
+        try cursor.expect(Literal.entryOpen, "'{ '")
+        var keys: [HistKey] = []
+        keys.reserveCapacity(layout.keyKinds.count)
+        // Once a key has spanned lines, the kernel closes the entry with `}` alone.
+        var anyMultiLine = false
+        for (position, kind) in layout.keyKinds.enumerated() {
+            let isLast = position == layout.keyKinds.count - 1
+            if position > 0 { try cursor.expect(Literal.keySeparator, "', ' before the next key") }
+            let close = anyMultiLine ? Literal.stackKeyClose : Literal.keyClose
+            let (key, multiLine) = try parseKey(kind, isLast: isLast, close: close)
+            keys.append(key)
+            anyMultiLine = anyMultiLine || multiLine
+        }
+        if anyMultiLine {
+            try cursor.expect(Literal.stackKeyClose, "'}' after a stack key")
+        } else {
+            try cursor.expect(Literal.keyClose, "' }' closing the keys")
+        }
+        var entry = HistEntry(keys: keys, hitcount: nil)
+        try parseValues(into: &entry, layout)
+        if !cursor.atEnd { cursor.consumeNewline() }
+        while cursor.hasPrefix(Literal.tabMax) || cursor.hasPrefix(Literal.tabChanged) {
+            entry.actions.append(try parseActionLine(layout))
+        }
+        return entry
+    }
+
+    /// Reads one key; says whether it spanned lines (a stack), since then `}` and the
+    /// next `, ` start a line with no space before them.
+    mutating func parseKey(_ kind: KeyKind, isLast: Bool, close: [UInt8]) throws(HistParseError) -> (HistKey, Bool) {
+        let lineEnd = cursor.endOfLine()
+        if kind == .fieldStacktrace {
+            guard let dot = cursor.find(Literal.dotStacktrace, from: cursor.index, limit: lineEnd) else {
+                throw cursor.error(.expected("'<field>.stacktrace'"))
+            }
+            let name = cursor.string(cursor.index..<dot)
+            cursor.index = dot + Literal.dotStacktrace.count
+            var frames: [String] = []
+            let first = cursor.trimmedString(cursor.index..<lineEnd)
+            if !first.isEmpty { frames.append(first) }
+            cursor.index = lineEnd
+            if cursor.atEnd { throw cursor.error(.unexpectedEndOfInput(expected: "stack frames")) }
+            cursor.consumeNewline()
+            frames += try parseFrames()
+            return (HistKey(name: name, value: .stack(frames)), true)
+        }
+
+        let nameStart = cursor.index
+        while cursor.index < lineEnd && cursor.bytes[cursor.index] != 0x3A { cursor.index += 1 }
+        if cursor.index >= lineEnd {
+            if lineEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "a key name and ':'")) }
+            throw cursor.error(.expected("a key name and ':'"))
+        }
+        let name = cursor.string(nameStart..<cursor.index)
+
+        if kind == .stacktrace {
+            try cursor.expect(Literal.colonNewline, "':' and a new line after a stack key")
+            return (HistKey(name: name, value: .stack(try parseFrames())), true)
+        }
+        try cursor.expect(Literal.colonSpace, "': ' after the key name")
+
+        let value: KeyValue
+        switch kind {
+        case .hex:
+            value = .hex(try cursor.readHex("a hex key"))
+        case .symbol, .symbolOffset:
+            try cursor.expect([0x5B], "'[' before a symbol address")
+            let address = try cursor.readHex("a symbol address")
+            try cursor.expect([0x5D, 0x20], "'] ' after a symbol address")
+            let width = kind == .symbol ? 45 : 55
+            let text = try paddedText(minimumWidth: width, isLast: isLast, close: close, lineEnd: lineEnd)
+            value = kind == .symbol ? .symbol(address: address, name: text) : .symbolOffset(address: address, text: text)
+        case .execname, .syscall:
+            let width = kind == .execname ? 16 : 30
+            let textStart = cursor.index
+            guard let open = bracketedNumberStart(from: min(textStart + width, lineEnd), lineEnd: lineEnd)
+                ?? bracketedNumberStart(from: textStart, lineEnd: lineEnd)
+            else {
+                throw cursor.error(lineEnd >= cursor.bytes.count
+                    ? .unexpectedEndOfInput(expected: "'[number]'") : .expected("a name and '[number]'"))
+            }
+            let text = cursor.trimmedString(textStart..<open)
+            cursor.index = open + 1
+            cursor.skipSpaces()
+            let number = try cursor.readDecimal("a number in brackets")
+            try cursor.expect([0x5D], "']'")
+            value = kind == .execname ? .execname(comm: text, pid: number) : .syscall(name: text, id: number)
+        case .log2:
+            try cursor.expect(Literal.log2Open, "'~ 2^'")
+            let exponent = try cursor.readDecimal("a log2 exponent")
+            // `%-2llu` pads one-digit exponents with a space that belongs to the key.
+            if cursor.peek() == 0x20 && !cursor.hasPrefix(Literal.keyClose) { cursor.index += 1 }
+            value = .log2(exponent: exponent)
+        case .buckets:
+            try cursor.expect(Literal.bucketOpen, "'~ '")
+            let lower = try cursor.readDecimal("a bucket start")
+            try cursor.expect([0x2D], "'-' between bucket bounds")
+            let upper = try cursor.readDecimal("a bucket end")
+            value = .bucket(lower: lower, upper: upper)
+        case .plain:
+            if let number = try plainNumber(isLast: isLast, close: close, lineEnd: lineEnd) {
+                value = .number(number)
+            } else {
+                value = .string(try paddedText(minimumWidth: 50, isLast: isLast, close: close, lineEnd: lineEnd))
+            }
+        case .stacktrace, .fieldStacktrace:
+            fatalError("handled above")
+        }
+        return (HistKey(name: name, value: value), false)
+    }
+
+    /// A `%10llu` key: spaces, digits, then the key's terminator right away. A string
+    /// key is padded to 50 columns, so digits followed by a terminator are never one.
+    mutating func plainNumber(isLast: Bool, close: [UInt8], lineEnd: Int) throws(HistParseError) -> UInt64? {
+        var i = cursor.index
+        while i < lineEnd && cursor.bytes[i] == 0x20 { i += 1 }
+        let digitsStart = i
+        while i < lineEnd, cursor.bytes[i] >= 0x30, cursor.bytes[i] <= 0x39 { i += 1 }
+        guard i > digitsStart else { return nil }
+        let terminated = isLast ? cursor.hasPrefix(close, at: i) : cursor.hasPrefix(Literal.keySeparator, at: i)
+        guard terminated else { return nil }
+        cursor.index = digitsStart
+        return try cursor.readDecimal("a number")
+    }
+
+    /// Text the kernel left-justifies in at least `minimumWidth` columns; it ends at the
+    /// first key terminator at or after that width.
+    mutating func paddedText(minimumWidth: Int, isLast: Bool, close: [UInt8], lineEnd: Int) throws(HistParseError) -> String {
+        let start = cursor.index
+        let search = min(start + minimumWidth, lineEnd)
+        guard let end = terminator(from: search, isLast: isLast, close: close, lineEnd: lineEnd)
+            ?? terminator(from: start, isLast: isLast, close: close, lineEnd: lineEnd)
+        else {
+            if lineEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "the end of the key")) }
+            throw cursor.error(.expected(isLast ? "' }' after the key" : "', <key>:' after the key"))
+        }
+        cursor.index = end
+        return cursor.trimmedString(start..<end)
+    }
+
+    /// Where a key's text ends: before `, <name>:` (or `, <name>.stacktrace`) for inner
+    /// keys, before ` }` followed by a space or the end of the line for the last one.
+    func terminator(from: Int, isLast: Bool, close: [UInt8], lineEnd: Int) -> Int? {
+        var i = from
+        while i < lineEnd {
+            if isLast {
+                if let at = cursor.find(close, from: i, limit: lineEnd) {
+                    let after = at + close.count
+                    if after == lineEnd || cursor.bytes[after] == 0x20 { return at }
+                    i = at + 1
+                    continue
+                }
+                return nil
+            } else {
+                guard let at = cursor.find(Literal.keySeparator, from: i, limit: lineEnd) else { return nil }
+                var j = at + 2
+                while j < lineEnd && (isIdentifierByte(cursor.bytes[j]) || cursor.bytes[j] == 0x2D
+                    || cursor.bytes[j] == 0x2B || cursor.bytes[j] == 0x24)
+                {
+                    j += 1
+                }
+                if j > at + 2 && j < lineEnd && (cursor.bytes[j] == 0x3A || cursor.hasPrefix(Literal.dotStacktrace, at: j)) {
+                    return at
+                }
+                if j > at + 2 && j == lineEnd {
+                    return at  // a stack key after this one starts with its name and ':' at the end of the line
+                }
+                i = at + 1
+            }
+        }
+        return nil
+    }
+
+    /// The `[` of a `[   123]` group at or after `from`.
+    func bracketedNumberStart(from: Int, lineEnd: Int) -> Int? {
+        var i = from
+        while i < lineEnd {
+            if cursor.bytes[i] == 0x5B {
+                var j = i + 1
+                while j < lineEnd && cursor.bytes[j] == 0x20 { j += 1 }
+                let digits = j
+                while j < lineEnd, cursor.bytes[j] >= 0x30, cursor.bytes[j] <= 0x39 { j += 1 }
+                if j > digits && j < lineEnd && cursor.bytes[j] == 0x5D { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Stack frames: indented lines until a line that starts with `,` or `}`.
+    mutating func parseFrames() throws(HistParseError) -> [String] {
+        var frames: [String] = []
+        while true {
+            guard let b = cursor.peek() else { throw cursor.error(.unexpectedEndOfInput(expected: "stack frames and '}'")) }
+            if b == 0x2C || b == 0x7D { return frames }
+            guard b == 0x20 || b == 0x09 else { throw cursor.error(.expected("an indented stack frame, ',' or '}'")) }
+            let end = cursor.endOfLine()
+            if end >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "the end of a stack frame")) }
+            frames.append(cursor.trimmedString(cursor.index..<end))
+            cursor.index = end
+            cursor.consumeNewline()
+        }
+    }
+
+    // MARK: Values
+
+    mutating func parseValues(into entry: inout HistEntry, _ layout: EntryLayout) throws(HistParseError) {
+        let lineEnd = cursor.endOfLine()
+        while true {
+            cursor.skipSpaces()
+            if cursor.index >= lineEnd { break }
+            let nameStart = cursor.index
+            while cursor.index < lineEnd, cursor.bytes[cursor.index] != 0x3A, cursor.bytes[cursor.index] != 0x20 {
+                cursor.index += 1
+            }
+            if cursor.index >= lineEnd {
+                if lineEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "':' after a value name")) }
+                throw cursor.error(.expected("':' after a value name"))
+            }
+            let name = cursor.string(nameStart..<cursor.index)
+            if cursor.hasPrefix(Literal.percentColon) {
+                cursor.index += Literal.percentColon.count
+                if cursor.hasPrefix(Literal.errorMark) {
+                    cursor.index += Literal.errorMark.count
+                    entry.values.append(HistValue(name: name, reading: .percent(hundredths: nil)))
+                    continue
+                }
+                cursor.skipSpaces()
+                let whole = try cursor.readDecimal("a percentage")
+                try cursor.expect([0x2E], "'.' in a percentage")
+                let fraction = try cursor.readDecimal("two decimals of a percentage")
+                let (scaled, overflow) = whole.multipliedReportingOverflow(by: 100)
+                if overflow || fraction > 99 { throw cursor.error(.numberOutOfRange) }
+                entry.values.append(HistValue(name: name, reading: .percent(hundredths: scaled + fraction)))
+                continue
+            }
+            try cursor.expect(Literal.colonSpace, "': ' after the value name '\(name)'")
+            let style = layout.valueStyle(name)
+            switch style {
+            case .graph:
+                if cursor.hasPrefix(Literal.errorMark) {
+                    cursor.index += Literal.errorMark.count
+                    entry.values.append(HistValue(name: name, reading: .graph("[ERROR]")))
+                } else {
+                    let end = min(cursor.index + 20, lineEnd)
+                    entry.values.append(HistValue(name: name, reading: .graph(cursor.string(cursor.index..<end))))
+                    cursor.index = end
+                }
+            case .hex:
+                cursor.skipSpaces()
+                entry.values.append(HistValue(name: name, reading: .hex(try cursor.readHex("a hex value"))))
+            case .decimal:
+                cursor.skipSpaces()
+                let number = try cursor.readDecimal("a number for '\(name)'")
+                if name == "hitcount" && entry.hitcount == nil && entry.values.isEmpty {
+                    entry.hitcount = number
+                } else {
+                    entry.values.append(HistValue(name: name, reading: .number(number)))
+                }
+            }
+            if cursor.index < lineEnd && cursor.bytes[cursor.index] != 0x20 {
+                throw cursor.error(.expected("a space between values"))
+            }
+        }
+        cursor.index = lineEnd
+    }
+
+    // MARK: Handler lines, snapshot, totals
+
+    mutating func parseActionLine(_ layout: EntryLayout) throws(HistParseError) -> HistActionLine {
+        let handler: HistActionLine.Handler
+        if cursor.hasPrefix(Literal.tabMax) {
+            cursor.index += Literal.tabMax.count
+            handler = .max
+        } else {
+            cursor.index += Literal.tabChanged.count
+            handler = .changed
+        }
+        cursor.skipSpaces()
+        let value = try cursor.readDecimal("the handler's value")
+        let lineEnd = cursor.endOfLine()
+        var saved: [SavedField] = []
+        var i = cursor.index
+        while let (nameStart, nameEnd) = nextSavedName(from: i, lineEnd: lineEnd, names: layout.savedNames) {
+            let valueStart = nameEnd + 2
+            let next = nextSavedName(from: valueStart, lineEnd: lineEnd, names: layout.savedNames)?.0 ?? lineEnd
+            saved.append(SavedField(name: cursor.string(nameStart..<nameEnd), value: cursor.trimmedString(valueStart..<next)))
+            i = next
+        }
+        cursor.index = lineEnd
+        if !cursor.atEnd { cursor.consumeNewline() }
+        return HistActionLine(handler: handler, value: value, saved: saved)
+    }
+
+    /// The next `  NAME: ` of a saved field; with the `save()` names known, only those.
+    func nextSavedName(from: Int, lineEnd: Int, names: Set<String>) -> (Int, Int)? {
+        var i = from
+        while let at = cursor.find(Literal.twoSpaces, from: i, limit: lineEnd) {
+            var j = at + 2
+            while j < lineEnd && isIdentifierByte(cursor.bytes[j]) { j += 1 }
+            if j > at + 2 && cursor.hasPrefix(Literal.colonSpace, at: j) {
+                if names.isEmpty || names.contains(cursor.string((at + 2)..<j)) { return (at + 2, j) }
+            }
+            i = at + 1
+        }
+        return nil
+    }
+
+    mutating func parseSnapshot() throws(HistParseError) -> HistSnapshot {
+        let end = cursor.endOfLine()
+        if end >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "the snapshot details")) }
+        cursor.index = end
+        cursor.consumeNewline()
+        try cursor.expect(Literal.triggeringValue, "'\\ttriggering value { '")
+        let lineEnd = cursor.endOfLine()
+        guard let close = cursor.find(Literal.handlerClose, from: cursor.index, limit: lineEnd) else {
+            throw cursor.error(.expected("' }: ' after the snapshot handler"))
+        }
+        let handler = cursor.string(cursor.index..<close)
+        cursor.index = close + Literal.handlerClose.count
+        cursor.skipSpaces()
+        let value = try cursor.readDecimal("the triggering value")
+        try cursor.expect(Literal.triggeredBy, "'\\ttriggered by event with key: '")
+        let key = cursor.trimmedString(cursor.index..<lineEnd)
+        cursor.index = lineEnd
+        if !cursor.atEnd { cursor.consumeNewline() }
+        return HistSnapshot(handler: handler, triggeringValue: value, key: key)
+    }
+
+    mutating func parseTotals() throws(HistParseError) -> HistTotals {
+        try cursor.expect(Literal.totals, "'Totals:'")
+        try cursor.expect(Literal.hits, "'    Hits: '")
+        let hits = try cursor.readDecimal("the number of hits")
+        try endLine()
+        try cursor.expect(Literal.entries, "'    Entries: '")
+        let entries = try cursor.readDecimal("the number of entries")
+        try endLine()
+        var dropped: UInt64 = 0
+        if cursor.hasPrefix(Literal.dropped) {
+            cursor.index += Literal.dropped.count
+            dropped = try cursor.readDecimal("the number of dropped events")
+            try endLine()
+        }
+        return HistTotals(hits: hits, entries: entries, dropped: dropped)
+    }
+
+    /// Ends a line; the very last line of a file may lack its newline.
+    mutating func endLine() throws(HistParseError) {
+        if cursor.atEnd { return }
+        guard cursor.peek() == 0x0A else { throw cursor.error(.expected("the end of the line")) }
+        cursor.consumeNewline()
+    }
+
+    mutating func parseLegacyError() throws(HistParseError) -> LegacyError {
+        cursor.index += Literal.legacyError.count
+        let end = cursor.endOfLine()
+        let message = cursor.string(cursor.index..<end)
+        cursor.index = end
+        if cursor.atEnd { return LegacyError(message: message, lastCommand: "") }
+        cursor.consumeNewline()
+        var command = ""
+        if cursor.hasPrefix(Literal.lastCommand) {
+            cursor.index += Literal.lastCommand.count
+            let cend = cursor.endOfLine()
+            command = cursor.string(cursor.index..<cend)
+            cursor.index = cend
+            if !cursor.atEnd { cursor.consumeNewline() }
+        }
+        return LegacyError(message: message, lastCommand: command)
+    }
+}
+
+/// What a block's trigger info says about the shape of its entries.
+private struct EntryLayout {
+    enum ValueStyle { case decimal, hex, graph }
+
+    let keyKinds: [KeyKind]
+    let savedNames: Set<String>
+    private let styles: [String: ValueStyle]
+
+    init(_ info: TriggerInfo) {
+        keyKinds = info.keys.map(\.keyKind)
+        savedNames = Set(info.savedFieldNames)
+        var styles: [String: ValueStyle] = [:]
+        for value in info.values {
+            if value.has("graph") { styles[value.name] = .graph } else if value.has("hex") { styles[value.name] = .hex }
+        }
+        self.styles = styles
+    }
+
+    func valueStyle(_ name: String) -> ValueStyle { styles[name] ?? .decimal }
+}

@@ -1,0 +1,2 @@
+import Exporter
+print("ftrace_exporter")
