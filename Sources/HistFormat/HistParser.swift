@@ -389,12 +389,13 @@ private struct Parser {
         let value = try cursor.readDecimal("the handler's value")
         let lineEnd = cursor.endOfLine()
         var saved: [SavedField] = []
-        var i = cursor.index
-        while let (nameStart, nameEnd) = nextSavedName(from: i, lineEnd: lineEnd, names: layout.savedNames) {
+        var current = nextSavedName(from: cursor.index, lineEnd: lineEnd, names: layout.savedNames)
+        while let (nameStart, nameEnd) = current {
             let valueStart = nameEnd + 2
-            let next = nextSavedName(from: valueStart, lineEnd: lineEnd, names: layout.savedNames)?.0 ?? lineEnd
-            saved.append(SavedField(name: cursor.string(nameStart..<nameEnd), value: cursor.trimmedString(valueStart..<next)))
-            i = next
+            let next = nextSavedName(from: valueStart, lineEnd: lineEnd, names: layout.savedNames)
+            let valueEnd = next.map { $0.0 - 2 } ?? lineEnd
+            saved.append(SavedField(name: cursor.string(nameStart..<nameEnd), value: cursor.trimmedString(valueStart..<valueEnd)))
+            current = next
         }
         cursor.index = lineEnd
         if !cursor.atEnd { cursor.consumeNewline() }

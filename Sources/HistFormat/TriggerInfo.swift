@@ -192,6 +192,7 @@ extension TriggerInfo {
         let fullText = String(body)
 
         guard body.hasPrefix("hist:") else { throw fail("does not start with 'hist:'") }
+        if body.hasSuffix(" if") { throw fail("'if' without a filter") }
         body = body.dropFirst(5)
 
         var filter: String?

@@ -1,0 +1,114 @@
+import Testing
+@testable import HistFormat
+
+@Suite struct MalformedInputTests {
+    @Test func truncatedAtEveryByteNeverCrashes() throws {
+        for name in ["02-synth-wakeup-lat-log2.hist", "08-sched-switch-onmax-save.hist", "10-sched-switch-onmax-snapshot.hist",
+                     "44-sched-switch-four-hist-blocks-named-paused-filter.hist", "46-sched-switch-stacktrace-not-last-key.hist"] {
+            let bytes = try Fixtures.corpusBytes(name)
+            let step = bytes.count > 5000 ? 7 : 1
+            var failures = 0
+            for cut in stride(from: 0, to: bytes.count, by: step) {
+                do {
+                    _ = try HistParser.parse(Array(bytes[..<cut]))
+                } catch {
+                    failures += 1
+                    #expect(error.line >= 1 && error.column >= 1)
+                }
+            }
+            #expect(failures > 0, "\(name): truncations must be reported")
+        }
+    }
+
+    @Test func truncatedInsideAnEntryNamesTheLine() throws {
+        let text = histText("hist:keys=pid", ["{ pid:          1 } hitcount:          1"], hits: 1)
+        let cut = String(text.prefix(text.utf8.count - 60))
+        #expect(throws: HistParseError.self) { try HistParser.parse(cut) }
+        do {
+            _ = try HistParser.parse("# event histogram\n#\n# trigger info: hist:keys=pid [active]\n#\n\n{ pid:     ")
+            Issue.record("parsed a cut entry")
+        } catch {
+            #expect(error.line == 6)
+            if case .unexpectedEndOfInput = error.kind {} else { Issue.record("kind \(error.kind)") }
+        }
+    }
+
+    @Test func garbageGivesATypedErrorWithPosition() {
+        let inputs: [String] = [
+            "hello", "# event histogram\n", "# event histogram\n#\n# trigger info: nonsense\n",
+            "# event histogram\n#\n# trigger info: hist:keys=a [active]\n#\n\nTotals:\n    Hits: x\n",
+            "\n\n\n{ a: 1 }", "# event histogram\n#\n# trigger info: hist:keys=a,b [active]\n#\n\n{ a:          1 } hitcount: 1\n",
+        ]
+        for input in inputs {
+            #expect(throws: HistParseError.self, "\(input)") { try HistParser.parse(input) }
+        }
+        do {
+            _ = try HistParser.parse("# event histogram\n#\n# trigger info: nonsense\n")
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.column == 17)
+        }
+    }
+
+    @Test func randomBytesNeverCrash() {
+        var rng = SplitMix64(seed: 0x5eed)
+        let alphabet = Array("{}: ,~^-[]\n\t#0123456789abcdefhitcountTotalsHitsEntriesDropped".utf8)
+        for _ in 0..<3000 {
+            let n = Int(rng.next() % 300)
+            var bytes = (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            if rng.next() % 2 == 0 { bytes = Array("# event histogram\n#\n# trigger info: hist:keys=a [active]\n#\n\n".utf8) + bytes }
+            _ = try? HistParser.parse(bytes)
+        }
+        for _ in 0..<500 {
+            let bytes = (0..<Int(rng.next() % 500)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            _ = try? HistParser.parse(bytes)
+        }
+    }
+
+    @Test func hugeNumbersAreOutOfRange() {
+        let text = histText("hist:keys=pid", ["{ pid:          1 } hitcount: 99999999999999999999"], hits: 1)
+        do {
+            _ = try HistParser.parse(text)
+            Issue.record("accepted a 20-digit hitcount")
+        } catch {
+            #expect(error.kind == .numberOutOfRange)
+            #expect(error.line == 6)
+            #expect(error.column == 31)
+        }
+        let max = histText("hist:keys=pid", ["{ pid: 18446744073709551615 } hitcount: 18446744073709551615"], hits: 1)
+        #expect((try? HistParser.parse(max))?.blocks[0].entries[0].hitcount == UInt64.max)
+        let totals = histText("hist:keys=pid", [], hits: 0).replacingFirst("Hits: 0", with: "Hits: 184467440737095516150")
+        #expect(throws: HistParseError.self) { try HistParser.parse(totals) }
+    }
+
+    @Test func tenMegabyteLines() throws {
+        let big = String(repeating: "x", count: 10 << 20)
+        #expect(throws: HistParseError.self) {
+            try HistParser.parse("# event histogram\n#\n# trigger info: hist:keys=a [active]\n#\n\n" + big + "\n")
+        }
+        let key = histText("hist:keys=filename", ["{ filename: \(big) } hitcount:          1"], hits: 1)
+        let parsed = try HistParser.parse(key)
+        #expect(parsed.blocks[0].entries[0].keys[0].value == .string(big))
+        let info = "# event histogram\n#\n# trigger info: hist:keys=" + big + "\n"
+        #expect(throws: HistParseError.self) { try HistParser.parse(info) }
+    }
+}
+
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let r = range(of: target) else { return self }
+        return replacingCharacters(in: r, with: replacement)
+    }
+}
