@@ -1,1 +1,226 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import HistFormat
+
+/// Where a trigger lives: the top level of tracefs or one named instance.
+public enum TraceInstance: Hashable, Sendable, CustomStringConvertible {
+    case topLevel
+    case named(String)
+
+    /// The `tracefs_instance` label value: empty for the top level.
+    public var label: String {
+        switch self {
+        case .topLevel: return ""
+        case .named(let name): return name
+        }
+    }
+
+    public init(_ name: String) { self = name.isEmpty ? .topLevel : .named(name) }
+
+    /// The directory, relative to the tracefs root, that holds this instance's files.
+    public var directory: String {
+        switch self {
+        case .topLevel: return ""
+        case .named(let name): return "instances/\(name)/"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .topLevel: return "top level"
+        case .named(let name): return "instance \(name)"
+        }
+    }
+}
+
+/// An event, named as `events/<system>/<event>`.
+public struct EventName: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var system: String
+    public var event: String
+
+    public init(system: String, event: String) {
+        self.system = system
+        self.event = event
+    }
+
+    /// Parses `sys/event` (also `sys:event`, as trace-cmd writes it).
+    public init?(_ text: String) {
+        let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "/" || $0 == ":" })
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+              parts.allSatisfy({ !$0.contains(".") && !$0.contains(" ") })
+        else { return nil }
+        self.init(system: String(parts[0]), event: String(parts[1]))
+    }
+
+    public var description: String { "\(system)/\(event)" }
+
+    public static func < (a: EventName, b: EventName) -> Bool { (a.system, a.event) < (b.system, b.event) }
+}
+
+/// What the running kernel's tracing supports, probed rather than guessed from a version.
+public struct TraceFeatures: Equatable, Sendable {
+    public var histTriggers: Bool
+    public var syntheticEvents: Bool
+    public var errorLog: Bool
+    public var linearBuckets: Bool
+    public var commonStacktrace: Bool
+    public var percentAndGraph: Bool
+    public var noHitcount: Bool
+}
+
+/// Read access to one tracefs mount (or a fixture tree laid out the same way).
+public protocol TraceFileReader: Sendable {
+    /// The root, for messages and labels.
+    var root: String { get }
+    /// The whole file, read until EOF.
+    func read(_ relativePath: String) throws(TraceFSError) -> [UInt8]
+    /// Directory entries, sorted; throws ENOENT when the directory is missing.
+    func list(_ relativePath: String) throws(TraceFSError) -> [String]
+    func exists(_ relativePath: String) -> Bool
+}
+
+/// The real tracefs (or a directory tree shaped like one).
+public struct TraceFS: TraceFileReader {
+    public static let standardLocations = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+
+    public let root: String
+
+    public init(root: String) {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+    }
+
+    /// Finds tracefs: the explicit path when given, else the standard places, else
+    /// any `tracefs` line in `/proc/mounts`.
+    public static func locate(explicitPath: String?, mounts: String = "/proc/mounts") throws(TraceFSError) -> TraceFS {
+        if let explicitPath, !explicitPath.isEmpty {
+            let fs = TraceFS(root: explicitPath)
+            guard SystemCalls.kind(explicitPath) == .directory else { throw .system(ENOENT, explicitPath) }
+            guard fs.exists("events") else { throw TraceFSError(.notTraceFS, path: explicitPath) }
+            return fs
+        }
+        for candidate in standardLocations where SystemCalls.kind(candidate + "/events") == .directory {
+            return TraceFS(root: candidate)
+        }
+        if let table = try? SystemCalls.readWholeFile(mounts) {
+            for line in String(decoding: table, as: UTF8.self).split(separator: "\n") {
+                let fields = line.split(separator: " ")
+                if fields.count >= 3 && fields[2] == "tracefs" {
+                    let mountPoint = unescapeMountPath(String(fields[1]))
+                    if SystemCalls.kind(mountPoint + "/events") == .directory { return TraceFS(root: mountPoint) }
+                }
+            }
+        }
+        throw TraceFSError(.notMounted(searched: standardLocations), path: "")
+    }
+
+    public func path(_ relativePath: String) -> String { relativePath.isEmpty ? root : root + "/" + relativePath }
+
+    public func read(_ relativePath: String) throws(TraceFSError) -> [UInt8] {
+        try SystemCalls.readWholeFile(path(relativePath))
+    }
+
+    public func list(_ relativePath: String) throws(TraceFSError) -> [String] {
+        try SystemCalls.listDirectory(path(relativePath))
+    }
+
+    public func exists(_ relativePath: String) -> Bool { SystemCalls.kind(path(relativePath)) != nil }
+}
+
+/// `/proc/mounts` writes spaces and some other bytes as octal escapes (`\040`).
+func unescapeMountPath(_ s: String) -> String {
+    var out: [UInt8] = []
+    let b = Array(s.utf8)
+    var i = 0
+    while i < b.count {
+        if b[i] == 0x5C, i + 3 < b.count, let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+            out.append(v)
+            i += 4
+        } else {
+            out.append(b[i])
+            i += 1
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+extension TraceFileReader {
+    public func eventDirectory(_ event: EventName, in instance: TraceInstance) -> String {
+        "\(instance.directory)events/\(event.system)/\(event.event)"
+    }
+
+    /// Reads and parses one event's hist file. A missing file is ENOENT, which callers
+    /// report as "no hist support" or "event gone", never as a crash.
+    public func readHist(_ event: EventName, in instance: TraceInstance) throws(TraceFSError) -> [UInt8] {
+        try read(eventDirectory(event, in: instance) + "/hist")
+    }
+
+    public func readTrigger(_ event: EventName, in instance: TraceInstance) throws(TraceFSError) -> [UInt8] {
+        try read(eventDirectory(event, in: instance) + "/trigger")
+    }
+
+    public func readFormat(_ event: EventName, in instance: TraceInstance) throws(TraceFSError) -> EventFormat {
+        // The format is the same in every instance; read the top-level copy when an
+        // instance lacks the event directory.
+        let bytes: [UInt8]
+        do {
+            bytes = try read(eventDirectory(event, in: instance) + "/format")
+        } catch where instance != .topLevel {
+            bytes = try read(eventDirectory(event, in: .topLevel) + "/format")
+        }
+        return EventFormat.parse(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The named instances present (without the top level).
+    public func instances() -> [TraceInstance] {
+        ((try? list("instances")) ?? []).map { .named($0) }
+    }
+
+    /// Every event directory of an instance.
+    public func events(in instance: TraceInstance) throws(TraceFSError) -> [EventName] {
+        let base = instance.directory + "events"
+        var result: [EventName] = []
+        for system in try list(base) {
+            guard let events = try? list(base + "/" + system) else { continue }
+            for event in events where exists(base + "/" + system + "/" + event + "/trigger") {
+                result.append(EventName(system: system, event: event))
+            }
+        }
+        return result
+    }
+
+    /// Probes the kernel's tracing features from the files it offers and its README,
+    /// the way the kernel's own selftests declare their requirements.
+    public func features() -> TraceFeatures {
+        let readme = (try? read("README")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        var hist = readme.contains("hist trigger")
+        if !hist, let systems = try? list("events") {
+            outer: for system in systems {
+                for event in (try? list("events/" + system)) ?? [] where exists("events/\(system)/\(event)/hist") {
+                    hist = true
+                    break outer
+                }
+            }
+        }
+        return TraceFeatures(
+            histTriggers: hist,
+            syntheticEvents: exists("synthetic_events"),
+            errorLog: exists("error_log"),
+            linearBuckets: readme.contains(".buckets=size"),
+            commonStacktrace: readme.contains("common_stacktrace"),
+            percentAndGraph: readme.contains(".percent") && readme.contains(".graph"),
+            noHitcount: readme.contains("[:nohitcount]")
+        )
+    }
+}
+
+extension TraceFS {
+    /// Reads any file by absolute path with the same EINTR-safe loop (config, token files).
+    public func readAbsolute(_ path: String) throws(TraceFSError) -> [UInt8] {
+        try SystemCalls.readWholeFile(path)
+    }
+}

@@ -1,0 +1,74 @@
+import Exposition
+import HistFormat
+import TraceFS
+
+/// The families that describe the tables themselves, for every table read.
+enum HealthFamilies {
+    static let entries = "ftrace_hist_entries"
+    static let capacity = "ftrace_hist_capacity"
+    static let dropped = "ftrace_hist_dropped"
+    static let hits = "ftrace_hist_table_hits"
+    static let paused = "ftrace_hist_paused"
+    static let overLimit = "ftrace_hist_series_over_limit"
+    static let info = "ftrace_hist"
+    static let readSuccess = "ftrace_hist_read_success"
+    static let readDuration = "ftrace_hist_read_duration_seconds"
+
+    /// The kernel's default table size when a trigger does not say.
+    static let defaultTableSize = 2048.0
+
+    static func declare(into f: inout FamilyBuilder) {
+        f.declare(readSuccess, help: "Whether the last read and parse of this hist file succeeded (1) or not (0).", type: .gauge)
+        f.declare(readDuration, help: "Time the last read and parse of this hist file took, in seconds.", type: .gauge)
+    }
+
+    static let feature = "ftrace_kernel_feature"
+
+    /// What the kernel's tracing offers, so a missing CONFIG option shows on a dashboard.
+    static func features(_ f: inout FamilyBuilder, _ features: TraceFeatures) {
+        let help = "Whether the kernel's tracefs offers a feature the exporter uses (1) or not (0)."
+        let list: [(String, Bool)] = [
+            ("hist_triggers", features.histTriggers), ("synthetic_events", features.syntheticEvents),
+            ("error_log", features.errorLog), ("linear_buckets", features.linearBuckets),
+            ("common_stacktrace", features.commonStacktrace), ("percent_graph", features.percentAndGraph),
+            ("nohitcount", features.noHitcount),
+        ]
+        for (name, on) in list {
+            f.add(feature, help: help, type: .gauge, labels: [Label("feature", name)], value: .gauge(on ? 1 : 0))
+        }
+    }
+
+    static func readResult(_ f: inout FamilyBuilder, _ labels: [Label], success: Bool, seconds: Double) {
+        f.add(readSuccess, help: "", type: .gauge, labels: labels, value: .gauge(success ? 1 : 0))
+        f.add(readDuration, help: "", type: .gauge, labels: labels, value: .gauge(seconds))
+    }
+
+    static func table(_ f: inout FamilyBuilder, _ labels: [Label], _ block: HistBlock, seriesOverLimit: Int) {
+        f.add(entries, help: "Entries in the hist table (Totals: Entries).", type: .gauge, labels: labels,
+              value: .gauge(Double(block.totals.entries)))
+        f.add(capacity, help: "Maximum entries of the hist table (the trigger's size=).", type: .gauge, labels: labels,
+              value: .gauge(block.triggerInfo.size.map(Double.init) ?? defaultTableSize))
+        f.add(dropped, help: "Events the kernel could not record because the hist table was full (Totals: Dropped).",
+              type: .counter, labels: labels, value: .counter(Double(block.totals.dropped)))
+        f.add(hits, help: "Events recorded in the hist table (Totals: Hits).", type: .counter, labels: labels,
+              value: .counter(Double(block.totals.hits)))
+        f.add(paused, help: "Whether the hist trigger is paused (1) or active (0).", type: .gauge, labels: labels,
+              value: .gauge(block.triggerInfo.state == .paused ? 1 : 0))
+        f.add(overLimit, help: "Series of this table left out of the last refresh because a series limit was reached.",
+              type: .gauge, labels: labels, value: .gauge(Double(seriesOverLimit)))
+        f.add(info, help: "The hist trigger behind each table id, as the kernel reads it back.", type: .info,
+              labels: labels + [Label("trigger", block.triggerInfo.text)], value: .info)
+    }
+}
+
+/// The generic families of discovered tables.
+enum DiscoveryFamilies {
+    static func add(_ output: DiscoveryMapper.Output, into f: inout FamilyBuilder) {
+        f.declare(DiscoveryMapper.hitsFamily, help: "Hitcount of each entry of discovered hist tables, by key.", type: .counter)
+        f.declare(DiscoveryMapper.valueFamily, help: "Summed value columns of each entry of discovered hist tables, by key and value name.", type: .counter)
+        f.declare(DiscoveryMapper.handlerFamily, help: "Per-entry onmax()/onchange() handler values of discovered hist tables.", type: .gauge)
+        f.add(MetricFamily(name: DiscoveryMapper.hitsFamily, help: "", type: .counter, metrics: output.hits))
+        f.add(MetricFamily(name: DiscoveryMapper.valueFamily, help: "", type: .counter, metrics: output.values))
+        f.add(MetricFamily(name: DiscoveryMapper.handlerFamily, help: "", type: .gauge, metrics: output.handlers))
+    }
+}

@@ -1,0 +1,124 @@
+import Exposition
+import HistFormat
+import Logging
+import TraceFS
+
+/// Reads every table the exporter exports, once, and turns them into metric families.
+///
+/// One refresh at a time: callers serialise `collect()` (the refresh loop does).
+public final class HistCollector: @unchecked Sendable {
+    public let config: ExporterConfig
+    let reader: any TraceFileReader
+    let logger: Logger
+    let features: TraceFeatures
+    private var formats: [String: EventFormat] = [:]
+
+    public init(config: ExporterConfig, reader: any TraceFileReader, logger: Logger, features: TraceFeatures) {
+        self.config = config
+        self.reader = reader
+        self.logger = logger
+        self.features = features
+    }
+
+    struct FileKey: Hashable, Comparable {
+        var instance: TraceInstance
+        var event: EventName
+        static func < (a: FileKey, b: FileKey) -> Bool { (a.instance.label, a.event) < (b.instance.label, b.event) }
+    }
+
+    struct OwnedTrigger {
+        var set: String
+        var definition: TriggerDefinition
+    }
+
+    public func collect() -> [MetricFamily] {
+        var families = FamilyBuilder()
+        HealthFamilies.declare(into: &families)
+        HealthFamilies.features(&families, features)
+        let ours = config.traceInstance
+
+        var owned: [FileKey: [OwnedTrigger]] = [:]
+        for set in config.triggerSets {
+            for trigger in set.triggers {
+                owned[FileKey(instance: ours, event: trigger.event), default: []].append(OwnedTrigger(set: set.name, definition: trigger))
+            }
+        }
+        // Before install, our instance does not exist: its tables are absent, not failing.
+        if case .named = ours, !reader.exists(ours.directory + "events") {
+            logger.debug("exporter instance not present; its tables are not installed", metadata: ["instance": "\(ours.label)"])
+            owned = [:]
+        }
+        var files = Set(owned.keys)
+        if config.discovery.enabled {
+            for instance in [TraceInstance.topLevel] + reader.instances() {
+                for event in (try? reader.events(in: instance)) ?? [] { files.insert(FileKey(instance: instance, event: event)) }
+            }
+        }
+
+        var discoveryBudget = config.discovery.seriesLimit
+        let discovery = DiscoveryMapper(pidLabels: config.discovery.pidLabels)
+        for file in files.sorted() {
+            let isOwned = owned[file] != nil
+            let fileLabels = [
+                Label("tracefs_instance", file.instance.label), Label("system", file.event.system), Label("event", file.event.event),
+            ]
+            let start = ContinuousClock.now
+            let bytes: [UInt8]
+            do {
+                bytes = try reader.readHist(file.event, in: file.instance)
+            } catch {
+                // Discovery skips events that vanish or have no hist file; ours are reported.
+                if isOwned {
+                    logger.warning("cannot read hist file", metadata: ["path": "\(error.path)", "err": "\(error)"])
+                    HealthFamilies.readResult(&families, fileLabels, success: false, seconds: elapsed(since: start))
+                }
+                continue
+            }
+            if bytes.isEmpty && !isOwned { continue }
+            var parsed: HistFile
+            do {
+                parsed = try HistParser.parse(bytes)
+            } catch {
+                logger.error(
+                    "cannot parse hist file",
+                    metadata: ["path": "\(reader.eventDirectory(file.event, in: file.instance))/hist", "err": "\(error)"])
+                HealthFamilies.readResult(&families, fileLabels, success: false, seconds: elapsed(since: start))
+                continue
+            }
+            if let format = format(file) { parsed = parsed.applyingSignedness(of: format) }
+
+            for block in parsed.blocks {
+                let id = tableID(block.triggerInfo)
+                let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
+                if match == nil && !config.discovery.enabled { continue }
+                let tableLabels = fileLabels + [Label("table", id), Label("trigger_set", match?.set ?? "")]
+                var overLimit = 0
+                if let match, let mapping = match.definition.metric {
+                    let output = ConfiguredTableMapper(mapping: mapping).map(block)
+                    output.families.forEach { families.add($0) }
+                    overLimit = output.seriesOverLimit
+                } else if match == nil {
+                    let output = discovery.map(block, baseLabels: fileLabels + [Label("table", id)], remaining: &discoveryBudget)
+                    overLimit = output.seriesOverLimit
+                    DiscoveryFamilies.add(output, into: &families)
+                }
+                HealthFamilies.table(&families, tableLabels, block, seriesOverLimit: overLimit)
+            }
+            HealthFamilies.readResult(&families, fileLabels, success: true, seconds: elapsed(since: start))
+        }
+        return families.build()
+    }
+
+    private func format(_ file: FileKey) -> EventFormat? {
+        let key = "\(file.instance.label)/\(file.event)"
+        if let cached = formats[key] { return cached }
+        guard let format = try? reader.readFormat(file.event, in: file.instance) else { return nil }
+        formats[key] = format
+        return format
+    }
+}
+
+func elapsed(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}

@@ -1,0 +1,21 @@
+import HistFormat
+
+/// A short, stable id for a table: the same trigger gets the same id on every read and
+/// after a restart, whatever its pause state or table size.
+func tableID(_ info: TriggerInfo) -> String {
+    let identity = info.identity
+    var text = "name=\(identity.name ?? "")"
+    text += "|keys=" + identity.keys.map(\.description).joined(separator: ",")
+    text += "|vals=" + identity.values.map(\.description).joined(separator: ",")
+    text += "|vars=" + identity.variables.map { "\($0.name)=\($0.expression)" }.joined(separator: ",")
+    text += "|sort=" + identity.sort.map(\.description).joined(separator: ",")
+    text += "|filter=\(identity.filter ?? "")|actions=" + identity.actions.joined(separator: ":")
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x100_0000_01b3
+    }
+    let folded = UInt32(truncatingIfNeeded: hash ^ (hash >> 32))
+    let hex = String(folded, radix: 16)
+    return String(repeating: "0", count: 8 - hex.count) + hex
+}

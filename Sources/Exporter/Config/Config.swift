@@ -1,0 +1,137 @@
+import HistFormat
+import TraceFS
+
+/// The exporter's whole configuration, validated: every value here is usable as is.
+public struct ExporterConfig: Sendable, Equatable {
+    /// Empty: find tracefs at the standard places or in /proc/mounts.
+    public var tracefsPath: String
+    /// The private instance our triggers live in; empty means the top level.
+    public var instance: String
+    public var refreshInterval: Seconds
+    public var discovery: DiscoveryConfig
+    /// The allow-list: the only triggers the exporter will ever write.
+    public var triggerSets: [TriggerSet]
+
+    public var traceInstance: TraceInstance { TraceInstance(instance) }
+
+    public func triggerSet(named name: String) -> TriggerSet? { triggerSets.first { $0.name == name } }
+}
+
+/// A duration in seconds, parsed from Prometheus-style text (`5s`, `250ms`, `1m30s`).
+public struct Seconds: Sendable, Equatable, CustomStringConvertible {
+    public var value: Double
+    public init(_ value: Double) { self.value = value }
+    public var description: String { formatDuration(value) }
+}
+
+public struct DiscoveryConfig: Sendable, Equatable {
+    /// Export hist tables that no configured trigger owns.
+    public var enabled: Bool
+    /// At most this many series from all discovered tables together.
+    public var seriesLimit: Int
+    /// Keep the pid of `.execname` keys as a `pid` label (unbounded; off by default).
+    public var pidLabels: Bool
+}
+
+/// A named group of synthetic events and triggers installed and removed together.
+public struct TriggerSet: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var installOnStart: Bool
+    /// Definitions written to `synthetic_events`, e.g. `fte_wakeup_lat u64 lat`.
+    public var syntheticEvents: [SyntheticEventDefinition]
+    /// In install order; removal runs in reverse.
+    public var triggers: [TriggerDefinition]
+}
+
+public struct SyntheticEventDefinition: Sendable, Equatable {
+    public var name: String
+    /// The exact text written.
+    public var text: String
+}
+
+public struct TriggerDefinition: Sendable, Equatable {
+    public var event: EventName
+    /// The exact command written, and removed with `!` + this text.
+    public var command: String
+    public var info: TriggerInfo
+    public var metric: MetricMapping?
+}
+
+/// How one trigger's table becomes Prometheus metrics.
+public struct MetricMapping: Sendable, Equatable {
+    public enum Kind: String, Sendable { case histogram, counter, gauge }
+
+    public var name: String
+    public var help: String
+    public var kind: Kind
+    /// Keys that become labels; other keys (but the bucket key) are summed over.
+    public var labels: [LabelMapping]
+    public var seriesLimit: Int
+
+    // Histograms.
+    public var bucketKey: String?
+    public var scale: Scale
+    /// The value column holding the sum of the bucket key's raw field.
+    public var sumValue: String?
+    /// Upper bounds in base units; nil for the default of `.log2` keys.
+    public var buckets: [Double]?
+
+    // Counters: one family per listed column.
+    public var values: [ValueMapping]
+
+    // Gauges: `max` or `changed` (the per-entry handler line), or a value column.
+    public var gaugeValue: String?
+}
+
+public struct LabelMapping: Sendable, Equatable {
+    /// The key's field name as in the trigger (`cpu`, `common_pid`, `call_site`).
+    public var key: String
+    /// The label name.
+    public var name: String
+    /// For `.execname` keys: also export the pid under this label name.
+    public var pidLabel: String?
+}
+
+public struct ValueMapping: Sendable, Equatable {
+    /// The value column (`hitcount`, `bytes_req`).
+    public var column: String
+    /// The family name for this column: `<name>_total` for hitcount, else `<name>_<suffix>_total`.
+    public var familyName: String
+    public var help: String
+    public var scale: Scale
+}
+
+/// A unit conversion kept exact where it can be: dividing by 1e6 gives the double
+/// nearest to the decimal, multiplying by 1e-6 often does not (`1024 * 1e-6`).
+public struct Scale: Sendable, Equatable, CustomStringConvertible {
+    public var factor: Double
+    let divisor: Double?
+
+    public init(_ factor: Double) {
+        self.factor = factor
+        let inverse = (1 / factor).rounded()
+        divisor = factor < 1 && inverse >= 2 && abs(inverse * factor - 1) < 1e-12 ? inverse : nil
+    }
+
+    public static let one = Scale(1)
+
+    public func apply(_ raw: Double) -> Double {
+        if let divisor { return raw / divisor }
+        return raw * factor
+    }
+
+    public var description: String { formatScale(factor) }
+}
+
+func formatScale(_ v: Double) -> String {
+    if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+    return String(v)
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    if seconds == 0 { return "0s" }
+    if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+    if seconds == seconds.rounded() { return "\(Int(seconds))s" }
+    return "\(seconds)s"
+}

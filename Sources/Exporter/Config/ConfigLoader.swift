@@ -1,0 +1,204 @@
+import HistFormat
+import TraceFS
+import Yams
+
+/// Turns YAML text into a validated `ExporterConfig`, or the first problem found.
+public enum ConfigLoader {
+    public static let defaultInstance = "ftrace_exporter"
+    public static let defaultRefreshInterval = 5.0
+    public static let defaultDiscoverySeriesLimit = 10_000
+    public static let defaultTableSeriesLimit = 10_000
+    /// The kernel rejects a trigger write of a page or more.
+    static let maximumCommandBytes = 4095
+
+    public static func load(yaml: String, file: String) throws(ConfigError) -> ExporterConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw yamlSyntaxError(error, file: file)
+        } catch {
+            throw ConfigError(file: file, line: nil, column: nil, field: "", message: "cannot read YAML: \(error)")
+        }
+        guard let root else { return try load(YAMLField(node: Node(""), path: "", file: file)) }
+        return try load(YAMLField(node: root, path: "", file: file))
+    }
+
+    static func yamlSyntaxError(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ConfigError(file: file, line: mark.line, column: mark.column, field: "", message: "YAML syntax: \(problem)")
+        default:
+            return ConfigError(file: file, line: nil, column: nil, field: "", message: "YAML syntax: \(error)")
+        }
+    }
+
+    static func load(_ root: YAMLField) throws(ConfigError) -> ExporterConfig {
+        let top = try root.mapping(allowed: ["tracefs", "refresh_interval", "discovery", "trigger_sets"])
+
+        var path = ""
+        var instance = defaultInstance
+        if let tracefs = top["tracefs"] {
+            let t = try tracefs.mapping(allowed: ["path", "instance"])
+            if let p = t["path"] { path = try p.string() }
+            if let i = t["instance"] {
+                instance = try i.string()
+                if !instance.isEmpty && !isSafeName(instance) {
+                    throw i.error("instance names may hold letters, digits, '_' and '-' only (got '\(instance)')")
+                }
+            }
+        }
+
+        var refresh = defaultRefreshInterval
+        if let r = top["refresh_interval"] {
+            let text = try r.string()
+            guard let seconds = parseDuration(text) else {
+                throw r.error("'\(text)' is not a duration (examples: 5s, 500ms, 1m; 0 refreshes on every scrape)")
+            }
+            refresh = seconds
+        }
+
+        var discovery = DiscoveryConfig(enabled: true, seriesLimit: defaultDiscoverySeriesLimit, pidLabels: false)
+        if let d = top["discovery"] {
+            let m = try d.mapping(allowed: ["enabled", "series_limit", "pid_labels"])
+            if let e = m["enabled"] { discovery.enabled = try e.bool() }
+            if let s = m["series_limit"] { discovery.seriesLimit = try s.int(minimum: 1) }
+            if let p = m["pid_labels"] { discovery.pidLabels = try p.bool() }
+        }
+
+        var sets: [TriggerSet] = []
+        var seenNames: Set<String> = []
+        var familyOwners: [String: String] = [:]
+        var syntheticOwners: [String: String] = [:]
+        for setField in try top["trigger_sets"]?.sequence() ?? [] {
+            let set = try loadTriggerSet(setField)
+            let nameField = try setField.mapping(allowed: triggerSetFields)["name"] ?? setField
+            guard seenNames.insert(set.name).inserted else { throw nameField.error("trigger set '\(set.name)' is defined twice") }
+            for s in set.syntheticEvents {
+                if let other = syntheticOwners[s.name] {
+                    throw setField.error("synthetic event '\(s.name)' is also defined by trigger set '\(other)'; synthetic events are global, give each a unique name")
+                }
+                syntheticOwners[s.name] = set.name
+            }
+            for trigger in set.triggers {
+                for family in trigger.metric.map(familyNames) ?? [] {
+                    if let other = familyOwners[family] {
+                        throw setField.error("metric '\(family)' is also produced by \(other)")
+                    }
+                    familyOwners[family] = "trigger set '\(set.name)'"
+                }
+            }
+            sets.append(set)
+        }
+        return ExporterConfig(
+            tracefsPath: path, instance: instance, refreshInterval: Seconds(refresh), discovery: discovery, triggerSets: sets)
+    }
+
+    static let triggerSetFields = ["name", "description", "install_on_start", "synthetic_events", "triggers"]
+
+    static func loadTriggerSet(_ field: YAMLField) throws(ConfigError) -> TriggerSet {
+        let m = try field.mapping(allowed: triggerSetFields)
+        guard let nameField = m["name"] else { throw field.error("a trigger set needs a name") }
+        let name = try nameField.string()
+        guard isSafeName(name) else {
+            throw nameField.error("trigger set names may hold letters, digits, '_' and '-' only (got '\(name)')")
+        }
+        let description = try m["description"]?.string() ?? ""
+        let installOnStart = try m["install_on_start"]?.bool() ?? false
+
+        var synthetic: [SyntheticEventDefinition] = []
+        for s in try m["synthetic_events"]?.sequence() ?? [] {
+            let text = try s.string()
+            let parts = text.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, isIdentifier(String(parts[0])), !text.contains("\n"), !text.hasPrefix("!") else {
+                throw s.error("a synthetic event is '<name> <type> <field>[; <type> <field>...]', got '\(text)'")
+            }
+            synthetic.append(SyntheticEventDefinition(name: String(parts[0]), text: text))
+        }
+
+        let triggerFields = try m["triggers"]?.sequence() ?? []
+        if triggerFields.isEmpty { throw (m["triggers"] ?? field).error("a trigger set needs at least one trigger") }
+        var triggers: [TriggerDefinition] = []
+        var seen: Set<String> = []
+        for t in triggerFields {
+            let trigger = try loadTrigger(t)
+            guard seen.insert("\(trigger.event) \(trigger.command)").inserted else {
+                throw t.error("the same trigger is listed twice; the kernel would refuse the second with EEXIST")
+            }
+            triggers.append(trigger)
+        }
+        return TriggerSet(
+            name: name, description: description, installOnStart: installOnStart, syntheticEvents: synthetic, triggers: triggers)
+    }
+
+    static func loadTrigger(_ field: YAMLField) throws(ConfigError) -> TriggerDefinition {
+        let m = try field.mapping(allowed: ["event", "command", "metric"])
+        guard let eventField = m["event"] else { throw field.error("a trigger needs an event (system/event)") }
+        let eventText = try eventField.string()
+        guard let event = EventName(eventText), isSafeName(event.system), isSafeName(event.event) else {
+            throw eventField.error("'\(eventText)' is not an event; write it as system/event, e.g. sched/sched_switch")
+        }
+        guard let commandField = m["command"] else { throw field.error("a trigger needs a command (hist:...)") }
+        let command = try commandField.string()
+        if command.contains("\n") { throw commandField.error("one command per trigger: the kernel keeps only the last line of a multi-line write") }
+        if command.utf8.count > maximumCommandBytes { throw commandField.error("longer than the kernel accepts in one write (\(maximumCommandBytes) bytes)") }
+        if command.hasPrefix("!") { throw commandField.error("commands install triggers; removal is derived from them") }
+        let info: TriggerInfo
+        do {
+            info = try TriggerInfo.parse(command)
+        } catch {
+            throw commandField.error(error.kindDescription)
+        }
+        if !info.controls.isEmpty {
+            throw commandField.error("'\(info.controls[0])' is an action of the admin API, not part of a trigger")
+        }
+        if command != command.trimmingSpaces() {
+            throw commandField.error("leading or trailing spaces would make the removal text differ from the read-back")
+        }
+        var metric: MetricMapping?
+        if let metricField = m["metric"] { metric = try MetricMappingLoader.load(metricField, trigger: info) }
+        return TriggerDefinition(event: event, command: command, info: info, metric: metric)
+    }
+
+    static func familyNames(_ metric: MetricMapping) -> [String] {
+        switch metric.kind {
+        case .histogram, .gauge: return [metric.name]
+        case .counter: return metric.values.map(\.familyName)
+        }
+    }
+}
+
+extension HistParseError {
+    /// The reason alone, for messages that give their own place.
+    var kindDescription: String {
+        switch kind {
+        case .invalidTriggerInfo(let reason): return "not a valid hist trigger: \(reason)"
+        default: return description
+        }
+    }
+}
+
+/// Names that are safe as path components and in trigger text.
+func isSafeName(_ s: String) -> Bool {
+    !s.isEmpty && s.utf8.count <= 128 && s != "." && s != ".."
+        && s.utf8.allSatisfy { isIdentifierByte($0) || $0 == UInt8(ascii: "-") }
+}
+
+func isIdentifier(_ s: String) -> Bool {
+    guard let first = s.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
+    return s.utf8.allSatisfy(isIdentifierByte)
+}
+
+@inline(__always)
+func isIdentifierByte(_ b: UInt8) -> Bool {
+    (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,22 @@
+import TraceFS
+
+/// Loads the configuration from a file, or the built-in one when no file is named.
+public enum ConfigSource {
+    public static func load(path: String?) throws(ConfigError) -> ExporterConfig {
+        guard let path else { return try DefaultConfig.load() }
+        let bytes: [UInt8]
+        do {
+            bytes = try readConfigFile(path)
+        } catch {
+            throw ConfigError(file: path, line: nil, column: nil, field: "", message: "cannot read: \(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigError(file: path, line: nil, column: nil, field: "", message: "not UTF-8 text")
+        }
+        return try ConfigLoader.load(yaml: text, file: path)
+    }
+
+    static func readConfigFile(_ path: String) throws(TraceFSError) -> [UInt8] {
+        try TraceFS(root: "/").readAbsolute(path)
+    }
+}

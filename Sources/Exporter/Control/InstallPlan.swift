@@ -1,0 +1,76 @@
+import TraceFS
+
+/// One write the exporter makes to tracefs, as data: shown by `--check-config`,
+/// carried out by the admin controller.
+public struct PlannedWrite: Equatable, Sendable, CustomStringConvertible {
+    public enum Action: Equatable, Sendable {
+        case makeInstance
+        case removeInstance
+        /// One `write()` of `text` to the file, opened with O_APPEND (never O_TRUNC).
+        case append(text: String)
+    }
+
+    /// Relative to the tracefs root.
+    public var path: String
+    public var action: Action
+
+    public var description: String {
+        switch action {
+        case .makeInstance: return "mkdir \(path)"
+        case .removeInstance: return "rmdir \(path)"
+        case .append(let text): return "echo \(shellQuote(text)) >> \(path)"
+        }
+    }
+
+    public func rendered(root: String) -> String {
+        let full = root + "/" + path
+        switch action {
+        case .makeInstance: return "mkdir \(shellQuote(full))"
+        case .removeInstance: return "rmdir \(shellQuote(full))"
+        case .append(let text): return "echo \(shellQuote(text)) >> \(shellQuote(full))"
+        }
+    }
+}
+
+/// The writes that install or remove a trigger set, in the order the kernel requires:
+/// synthetic events before the triggers that use them, triggers in the listed order;
+/// removal in reverse, with `!` and the exact text that was written.
+public enum InstallPlan {
+    public static func install(_ set: TriggerSet, instance: TraceInstance) -> [PlannedWrite] {
+        var writes: [PlannedWrite] = []
+        if case .named(let name) = instance { writes.append(PlannedWrite(path: "instances/\(name)", action: .makeInstance)) }
+        for s in set.syntheticEvents { writes.append(PlannedWrite(path: "synthetic_events", action: .append(text: s.text))) }
+        for t in set.triggers {
+            writes.append(PlannedWrite(path: triggerPath(t, instance), action: .append(text: t.command)))
+        }
+        return writes
+    }
+
+    public static func remove(_ set: TriggerSet, instance: TraceInstance) -> [PlannedWrite] {
+        var writes: [PlannedWrite] = []
+        for t in set.triggers.reversed() {
+            writes.append(PlannedWrite(path: triggerPath(t, instance), action: .append(text: "!" + t.command)))
+        }
+        for s in set.syntheticEvents.reversed() {
+            writes.append(PlannedWrite(path: "synthetic_events", action: .append(text: "!" + s.name)))
+        }
+        return writes
+    }
+
+    static func triggerPath(_ t: TriggerDefinition, _ instance: TraceInstance) -> String {
+        "\(instance.directory)events/\(t.event.system)/\(t.event.event)/trigger"
+    }
+}
+
+/// Single-quotes for a POSIX shell.
+func shellQuote(_ s: String) -> String {
+    "'" + s.replacingAll("'", with: "'\\''") + "'"
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}

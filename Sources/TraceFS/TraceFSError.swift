@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failure at the tracefs door, with the path and the errno behind it.
+public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: Equatable, Sendable {
+        /// No tracefs mount was found in any of the places searched.
+        case notMounted(searched: [String])
+        /// The path exists but is not a tracefs root (no `events/` directory).
+        case notTraceFS
+        /// A system call failed.
+        case system(errno: Int32)
+    }
+
+    public var kind: Kind
+    public var path: String
+
+    public init(_ kind: Kind, path: String) {
+        self.kind = kind
+        self.path = path
+    }
+
+    public static func system(_ errno: Int32, _ path: String) -> TraceFSError {
+        TraceFSError(.system(errno: errno), path: path)
+    }
+
+    /// ENOENT: the file is not there (a kernel option missing, an event gone).
+    public var isNotFound: Bool { kind == .system(errno: ENOENT) }
+
+    public var description: String {
+        switch kind {
+        case .notMounted(let searched):
+            return "tracefs not found (searched \(searched.joined(separator: ", ")) and /proc/mounts); mount it with 'mount -t tracefs nodev /sys/kernel/tracing' or pass --path.tracefs"
+        case .notTraceFS:
+            return "\(path): not a tracefs root (no events/ directory)"
+        case .system(let errno):
+            return "\(path): \(errnoName(errno)) (\(String(cString: strerror(errno))))"
+        }
+    }
+}
+
+/// The C name of an errno, as the kernel documentation and error_log discussions use it.
+public func errnoName(_ errno: Int32) -> String {
+    switch errno {
+    case EPERM: return "EPERM"
+    case ENOENT: return "ENOENT"
+    case EINTR: return "EINTR"
+    case EIO: return "EIO"
+    case EBADF: return "EBADF"
+    case ENOMEM: return "ENOMEM"
+    case EACCES: return "EACCES"
+    case EBUSY: return "EBUSY"
+    case EEXIST: return "EEXIST"
+    case ENOTDIR: return "ENOTDIR"
+    case EISDIR: return "EISDIR"
+    case EINVAL: return "EINVAL"
+    case ENOSPC: return "ENOSPC"
+    case EROFS: return "EROFS"
+    case ENODEV: return "ENODEV"
+    case E2BIG: return "E2BIG"
+    case ENOTEMPTY: return "ENOTEMPTY"
+    default: return "errno \(errno)"
+    }
+}

@@ -1,2 +1,0 @@
-import Exporter
-print("ftrace_exporter")
