@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Exposition
 import HistFormat
 import Logging
@@ -13,12 +18,21 @@ public final class HistCollector: @unchecked Sendable {
     let features: TraceFeatures
     private var formats: [String: EventFormat] = [:]
 
-    public init(config: ExporterConfig, reader: any TraceFileReader, logger: Logger, features: TraceFeatures) {
+    /// Monotonic nanoseconds; tests pass a fixed clock so outputs are byte-stable.
+    let clock: @Sendable () -> UInt64
+
+    public init(
+        config: ExporterConfig, reader: any TraceFileReader, logger: Logger, features: TraceFeatures,
+        clock: @escaping @Sendable () -> UInt64 = monotonicNanoseconds
+    ) {
         self.config = config
         self.reader = reader
         self.logger = logger
         self.features = features
+        self.clock = clock
     }
+
+    private func seconds(since start: UInt64) -> Double { Double(clock() &- start) / 1e9 }
 
     struct FileKey: Hashable, Comparable {
         var instance: TraceInstance
@@ -62,15 +76,21 @@ public final class HistCollector: @unchecked Sendable {
             let fileLabels = [
                 Label("tracefs_instance", file.instance.label), Label("system", file.event.system), Label("event", file.event.event),
             ]
-            let start = ContinuousClock.now
+            let start = clock()
             let bytes: [UInt8]
             do {
                 bytes = try reader.readHist(file.event, in: file.instance)
             } catch {
-                // Discovery skips events that vanish or have no hist file; ours are reported.
+                // Discovery skips events that vanish or have no hist file. For ours, an
+                // event this kernel lacks is "not installed"; a missing hist file in an
+                // existing event means no hist support, which is worth a warning.
                 if isOwned {
-                    logger.warning("cannot read hist file", metadata: ["path": "\(error.path)", "err": "\(error)"])
-                    HealthFamilies.readResult(&families, fileLabels, success: false, seconds: elapsed(since: start))
+                    if reader.exists(reader.eventDirectory(file.event, in: file.instance)) {
+                        logger.warning("cannot read hist file", metadata: ["path": "\(error.path)", "err": "\(error)"])
+                        HealthFamilies.readResult(&families, fileLabels, success: false, seconds: seconds(since: start))
+                    } else {
+                        logger.debug("event not available", metadata: ["event": "\(file.event)", "instance": "\(file.instance.label)"])
+                    }
                 }
                 continue
             }
@@ -82,7 +102,7 @@ public final class HistCollector: @unchecked Sendable {
                 logger.error(
                     "cannot parse hist file",
                     metadata: ["path": "\(reader.eventDirectory(file.event, in: file.instance))/hist", "err": "\(error)"])
-                HealthFamilies.readResult(&families, fileLabels, success: false, seconds: elapsed(since: start))
+                HealthFamilies.readResult(&families, fileLabels, success: false, seconds: seconds(since: start))
                 continue
             }
             if let format = format(file) { parsed = parsed.applyingSignedness(of: format) }
@@ -104,7 +124,7 @@ public final class HistCollector: @unchecked Sendable {
                 }
                 HealthFamilies.table(&families, tableLabels, block, seriesOverLimit: overLimit)
             }
-            HealthFamilies.readResult(&families, fileLabels, success: true, seconds: elapsed(since: start))
+            HealthFamilies.readResult(&families, fileLabels, success: true, seconds: seconds(since: start))
         }
         return families.build()
     }
@@ -118,7 +138,9 @@ public final class HistCollector: @unchecked Sendable {
     }
 }
 
-func elapsed(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+/// CLOCK_MONOTONIC in nanoseconds.
+public func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

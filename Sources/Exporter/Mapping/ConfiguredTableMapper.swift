@@ -12,7 +12,8 @@ struct ConfiguredTableMapper {
     }
 
     func map(_ block: HistBlock) -> Output {
-        let keyIndex = Dictionary(block.triggerInfo.keys.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        // Read-backs say `common_cpu` where the configured command said `cpu`.
+        let keyIndex = Dictionary(block.triggerInfo.keys.enumerated().map { ($1.canonicalName, $0) }, uniquingKeysWith: { a, _ in a })
         switch mapping.kind {
         case .histogram: return mapHistogram(block, keyIndex)
         case .counter: return mapCounters(block, keyIndex)
@@ -25,7 +26,7 @@ struct ConfiguredTableMapper {
         var labels: [Label] = []
         labels.reserveCapacity(mapping.labels.count + 1)
         for l in mapping.labels {
-            guard let i = keyIndex[l.key], i < entry.keys.count else { continue }
+            guard let i = keyIndex[FieldSpec(name: l.key).canonicalName], i < entry.keys.count else { continue }
             let key = entry.keys[i].value
             labels.append(Label(l.name, KeyLabels.value(key)))
             if let pidName = l.pidLabel, let pid = KeyLabels.pid(key) { labels.append(Label(pidName, pid)) }
@@ -60,12 +61,12 @@ struct ConfiguredTableMapper {
 
     struct HistogramAccumulator {
         var counts: [Double]
-        var sum: Double = 0
+        var rawSum: Double = 0
         var count: Double = 0
     }
 
     func mapHistogram(_ block: HistBlock, _ keyIndex: [String: Int]) -> Output {
-        guard let bucketKey = mapping.bucketKey, let bucketIndex = keyIndex[bucketKey] else {
+        guard let bucketKey = mapping.bucketKey, let bucketIndex = keyIndex[FieldSpec(name: bucketKey).canonicalName] else {
             return Output(families: [], seriesOverLimit: 0)
         }
         let kind = block.triggerInfo.keys[bucketIndex].keyKind
@@ -78,10 +79,11 @@ struct ConfiguredTableMapper {
             let slot = bounds.slot(for: entry.keys[bucketIndex].value)
             acc.counts[slot] += hits
             acc.count += hits
+            // Sums stay in raw integer units (exact up to 2^53) and are scaled once.
             if let sumColumn {
-                if let v = entry.values.first(where: { $0.name == sumColumn })?.reading.numeric { acc.sum += scale.apply(v) }
+                if let v = entry.values.first(where: { $0.name == sumColumn })?.reading.numeric { acc.rawSum += v }
             } else if let v = KeyLabels.number(entry.keys[bucketIndex].value) {
-                acc.sum += scale.apply(v * hits)
+                acc.rawSum += v * hits
             }
         }
         var metrics: [Metric] = []
@@ -94,7 +96,7 @@ struct ConfiguredTableMapper {
                 cumulative += acc.counts[i]
                 buckets.append(HistogramBucket(upperBound: le, cumulativeCount: cumulative))
             }
-            metrics.append(Metric(labels: labels, value: .histogram(buckets: buckets, sum: acc.sum, count: acc.count)))
+            metrics.append(Metric(labels: labels, value: .histogram(buckets: buckets, sum: scale.apply(acc.rawSum), count: acc.count)))
         }
         let family = MetricFamily(name: mapping.name, help: mapping.help, type: .histogram, metrics: metrics)
         return Output(families: [family], seriesOverLimit: over)
@@ -112,13 +114,13 @@ struct ConfiguredTableMapper {
                 } else {
                     raw = entry.values.first(where: { $0.name == column.column })?.reading.numeric ?? 0
                 }
-                sums[i] += column.scale.apply(raw)
+                sums[i] += raw
             }
         }
         let families = columns.enumerated().map { i, column in
             MetricFamily(
                 name: column.familyName, help: column.help, type: .counter,
-                metrics: groups.map { Metric(labels: $0.0, value: .counter($0.1[i])) })
+                metrics: groups.map { Metric(labels: $0.0, value: .counter(column.scale.apply($0.1[i]))) })
         }
         return Output(families: families, seriesOverLimit: over)
     }
