@@ -96,14 +96,16 @@ public struct TraceFS: TraceFileReader {
 
     /// Finds tracefs: the explicit path when given, else the standard places, else
     /// any `tracefs` line in `/proc/mounts`.
-    public static func locate(explicitPath: String?, mounts: String = "/proc/mounts") throws(TraceFSError) -> TraceFS {
+    public static func locate(
+        explicitPath: String?, candidates: [String] = standardLocations, mounts: String = "/proc/mounts"
+    ) throws(TraceFSError) -> TraceFS {
         if let explicitPath, !explicitPath.isEmpty {
             let fs = TraceFS(root: explicitPath)
             guard SystemCalls.kind(explicitPath) == .directory else { throw .system(ENOENT, explicitPath) }
             guard fs.exists("events") else { throw TraceFSError(.notTraceFS, path: explicitPath) }
             return fs
         }
-        for candidate in standardLocations where SystemCalls.kind(candidate + "/events") == .directory {
+        for candidate in candidates where SystemCalls.kind(candidate + "/events") == .directory {
             return TraceFS(root: candidate)
         }
         if let table = try? SystemCalls.readWholeFile(mounts) {
@@ -115,7 +117,7 @@ public struct TraceFS: TraceFileReader {
                 }
             }
         }
-        throw TraceFSError(.notMounted(searched: standardLocations), path: "")
+        throw TraceFSError(.notMounted(searched: candidates), path: "")
     }
 
     public func path(_ relativePath: String) -> String { relativePath.isEmpty ? root : root + "/" + relativePath }

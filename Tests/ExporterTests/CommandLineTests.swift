@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+/// The built `ftrace_exporter` binary, run as a user would.
+@Suite struct CommandLineTests {
+    static func binary() -> URL? {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent(),
+            Fixtures.packageRoot.appendingPathComponent(".build/debug"),
+        ]
+        for dir in candidates {
+            let url = dir.appendingPathComponent("ftrace_exporter")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String]) throws -> Run {
+        let exe = try #require(Self.binary(), "ftrace_exporter binary not built")
+        let process = Process()
+        process.executableURL = exe
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Read durations are the only values that change from run to run.
+    func stable(_ exposition: String) -> String {
+        exposition.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("ftrace_hist_read_duration_seconds{") ? Substring($0[..<$0.lastIndex(of: " ")!] + " 0") : $0 }
+            .joined(separator: "\n")
+    }
+
+    @Test func onceMatchesTheGolden() throws {
+        for tree in ["default-config", "44-sched-switch-four-hist-blocks-named-paused-filter"] {
+            let r = try run(["--once", "--path.tracefs", Fixtures.trees.appendingPathComponent(tree).path])
+            #expect(r.status == 0, "\(r.stderr)")
+            let golden = try String(contentsOf: Fixtures.golden.appendingPathComponent("\(tree).prom"), encoding: .utf8)
+            #expect(stable(r.stdout) == golden)
+        }
+    }
+
+    @Test func onceWithAConfigFile() throws {
+        let r = try run(["--once", "--config.file", Fixtures.configs.appendingPathComponent("corpus-mappings.yml").path,
+                         "--path.tracefs", Fixtures.trees.appendingPathComponent("12-kmalloc-callsite-sym").path])
+        #expect(r.status == 0)
+        let golden = try String(contentsOf: Fixtures.golden.appendingPathComponent("12-kmalloc-callsite-sym@corpus-mappings.prom"), encoding: .utf8)
+        #expect(stable(r.stdout) == golden)
+    }
+
+    @Test func kernelWithoutHistTriggersIsReportedNotFatal() throws {
+        let r = try run(["--once", "--path.tracefs", Fixtures.trees.appendingPathComponent("no-hist-triggers").path])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("CONFIG_HIST_TRIGGERS"))
+        #expect(r.stdout.contains("ftrace_kernel_feature{feature=\"hist_triggers\"} 0"))
+    }
+
+    @Test func missingTraceFSExitsWithAClearMessage() throws {
+        let r = try run(["--once", "--path.tracefs", "/nonexistent/tracing"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("/nonexistent/tracing"))
+        #expect(r.stderr.contains("ENOENT"))
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func invalidConfigExitsWithFileLineAndField() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("bad.yml")
+        try "refresh_interval: 5s\ndiscovery:\n  enabeld: true\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try run(["--check-config", "--config.file", file.path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("\(file.path):3:3: discovery.enabeld: unknown field"), "\(r.stderr)")
+    }
+
+    @Test func checkConfigPrintsTheWritesInOrder() throws {
+        let r = try run(["--check-config"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let install = [
+            "mkdir '/sys/kernel/tracing/instances/ftrace_exporter'",
+            "echo 'ftrace_exporter_wakeup_lat u64 lat' >> '/sys/kernel/tracing/synthetic_events'",
+            "echo 'hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs' >> '/sys/kernel/tracing/instances/ftrace_exporter/events/sched/sched_waking/trigger'",
+        ]
+        let positions = install.map { lines.firstIndex(of: $0) }
+        #expect(positions.allSatisfy { $0 != nil }, "\(r.stdout)")
+        #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
+        #expect(lines.contains("echo '!ftrace_exporter_wakeup_lat' >> '/sys/kernel/tracing/synthetic_events'"))
+        #expect(lines.contains("echo '!hist:keys=cpu,lat.log2:vals=hitcount,lat' >> '/sys/kernel/tracing/instances/ftrace_exporter/events/synthetic/ftrace_exporter_wakeup_lat/trigger'"))
+    }
+
+    @Test func jsonLogsAndVersion() throws {
+        let r = try run(["--once", "--log.format", "json", "--path.tracefs", Fixtures.trees.appendingPathComponent("no-hist-triggers").path])
+        let line = try #require(r.stderr.split(separator: "\n").first)
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+        #expect(object?["level"] == "warning")
+        #expect(object?["msg"]?.contains("CONFIG_HIST_TRIGGERS") == true)
+        let v = try run(["--version"])
+        #expect(v.stdout.trimmingCharacters(in: .whitespacesAndNewlines).range(of: #"^\d+\.\d+\.\d+$"#, options: .regularExpression) != nil)
+        let bad = try run(["--log.level", "loud"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--log.level"))
+    }
+}
