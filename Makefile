@@ -20,6 +20,7 @@ debug: deps
 test: deps
 	@scripts/timed "swift test" $(SWIFT) test
 	@scripts/timed "goldens + promtool" scripts/check-goldens
+	@scripts/timed "end-to-end (--once over every fixture tree)" scripts/end-to-end-test
 
 ## update-golden: rewrite the golden expositions from the fixture trees; review the diff.
 update-golden: deps
