@@ -19,11 +19,23 @@ let package = Package(
         .target(name: "Exposition"),
         // The one door to tracefs.
         .target(name: "TraceFS", dependencies: ["HistFormat"]),
+        // An in-memory model of the kernel's tracefs control semantics, for tests.
+        .target(name: "TraceFSTesting", dependencies: ["TraceFS", "HistFormat"]),
+        // libmicrohttpd (Debian: libmicrohttpd-dev); the only place C is touched.
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        // zlib for gzip responses (Debian: zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The embedded HTTP server: libmicrohttpd daemon, routing, responses, compression.
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib"]),
         // Config, trigger sets, hist -> metric mapping, snapshots.
         .target(
             name: "Exporter",
             dependencies: [
-                "HistFormat", "Exposition", "TraceFS",
+                "HistFormat", "Exposition", "TraceFS", "HTTPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -31,17 +43,18 @@ let package = Package(
         .executableTarget(
             name: "ftrace_exporter",
             dependencies: [
-                "Exporter", "TraceFS", "Exposition",
+                "Exporter", "TraceFS", "Exposition", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
-        .testTarget(name: "TraceFSTests", dependencies: ["TraceFS"]),
+        .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(
             name: "ExporterTests",
-            dependencies: ["Exporter", "HistFormat", "Exposition", "TraceFS"]
+            dependencies: ["Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "HTTPServer"]
         ),
     ]
 )

@@ -61,3 +61,35 @@ enum SystemCalls {
         }
     }
 }
+
+extension SystemCalls {
+    /// One `write()` of the whole text to a file opened O_WRONLY|O_APPEND: the kernel
+    /// treats each write as one command, so the text is never split.
+    static func appendOnce(_ path: String, _ text: String) throws(TraceFSError) {
+        let fd = try openRetrying(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        defer { _ = close(fd) }
+        var bytes = Array(text.utf8)
+        while true {
+            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+            if n >= 0 {
+                if n != bytes.count { throw .system(EIO, path) }
+                return
+            }
+            if errno == EINTR { continue }
+            throw .system(errno, path)
+        }
+    }
+
+    static func truncate(_ path: String) throws(TraceFSError) {
+        let fd = try openRetrying(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        _ = close(fd)
+    }
+
+    static func makeDirectory(_ path: String) throws(TraceFSError) {
+        if mkdir(path, 0o755) != 0 { throw .system(errno, path) }
+    }
+
+    static func removeDirectory(_ path: String) throws(TraceFSError) {
+        if rmdir(path) != 0 { throw .system(errno, path) }
+    }
+}

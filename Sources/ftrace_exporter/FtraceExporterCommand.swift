@@ -28,6 +28,27 @@ struct FtraceExporterCommand: ParsableCommand {
     @Flag(name: .customLong("check-config"), help: "Validate the configuration, print the tracefs writes it would make, and exit.")
     var checkConfig = false
 
+    @Option(name: .customLong("web.listen-address"), help: "Address to serve metrics (and, unless --admin.listen-address is given, the admin API) on.")
+    var listenAddress: String = ":9747"
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
+    var telemetryPath: String = "/metrics"
+
+    @Option(name: .customLong("web.max-connections"), help: "Most concurrent HTTP connections per listener.")
+    var maxConnections: Int = 256
+
+    @Option(name: .customLong("web.connection-timeout"), help: "Idle HTTP connections are closed after this long.")
+    var connectionTimeout: String = "30s"
+
+    @Option(name: .customLong("admin.token-file"), help: "File holding the admin API's bearer token (mode 0600). Without it the admin API is off.")
+    var adminTokenFile: String?
+
+    @Option(name: .customLong("admin.listen-address"), help: "Serve the admin API on this address only (e.g. 127.0.0.1:9748), not on the metrics listener.")
+    var adminListenAddress: String?
+
+    @Option(name: .customLong("refresh.interval"), help: "Overrides refresh_interval of the configuration; 0 reads the kernel on every scrape.")
+    var refreshInterval: String?
+
     @Option(name: .customLong("log.level"), help: "Log level: debug, info, warn, error.")
     var logLevel: String = "info"
 
@@ -42,6 +63,22 @@ struct FtraceExporterCommand: ParsableCommand {
             throw ValidationError("--log.format must be logfmt or json (got '\(logFormat)')")
         }
         if once && checkConfig { throw ValidationError("--once and --check-config cannot be combined") }
+        guard ListenAddress(listenAddress) != nil else {
+            throw ValidationError("--web.listen-address must be [host]:port, e.g. :9747 or 127.0.0.1:9747 or [::1]:9747 (got '\(listenAddress)')")
+        }
+        if let adminListenAddress, ListenAddress(adminListenAddress) == nil {
+            throw ValidationError("--admin.listen-address must be [host]:port (got '\(adminListenAddress)')")
+        }
+        if let refreshInterval, parseDurationFlag(refreshInterval) == nil {
+            throw ValidationError("--refresh.interval must be a duration like 5s, 500ms or 0 (got '\(refreshInterval)')")
+        }
+        guard let timeout = parseDurationFlag(connectionTimeout), timeout >= 1 else {
+            throw ValidationError("--web.connection-timeout must be a duration of at least 1s (got '\(connectionTimeout)')")
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--web.max-connections must be at least 1") }
+        guard telemetryPath.hasPrefix("/"), telemetryPath.count > 1, !telemetryPath.hasPrefix("/api/"), !telemetryPath.hasPrefix("/-/") else {
+            throw ValidationError("--web.telemetry-path must start with '/' and not be '/', '/api/...' or '/-/...' (got '\(telemetryPath)')")
+        }
     }
 
     func run() throws {
@@ -49,6 +86,16 @@ struct FtraceExporterCommand: ParsableCommand {
         let format = StructuredLogHandler.Format(rawValue: logFormat)!
         LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, format: format) }
         let logger = Logger(label: "ftrace_exporter")
+
+        if !once && !checkConfig {
+            let options = ServerOptions(
+                configFile: configFile, tracefsPath: tracefsPath, listenAddress: ListenAddress(listenAddress)!,
+                telemetryPath: telemetryPath, adminTokenFile: adminTokenFile,
+                adminListenAddress: adminListenAddress.flatMap(ListenAddress.init),
+                refreshInterval: refreshInterval.flatMap(parseDurationFlag), maxConnections: maxConnections,
+                connectionTimeout: Int(parseDurationFlag(connectionTimeout)!.rounded(.up)))
+            ServerMain(options: options, logger: logger).run()
+        }
 
         let config: ExporterConfig
         do {
@@ -76,16 +123,8 @@ struct FtraceExporterCommand: ParsableCommand {
                 "this kernel has no hist triggers (CONFIG_HIST_TRIGGERS is off): only exporter metrics are available",
                 metadata: ["tracefs": "\(tracefs.root)"])
         }
-
-        if once {
-            let collector = HistCollector(config: config, reader: tracefs, logger: logger, features: features)
-            let families = collector.collect()
-            let bytes = ExpositionEncoder.encode(families, format: .text004)
-            writeAll(bytes)
-            return
-        }
-        logger.error("the long-running server is not part of this build yet; use --once or --check-config")
-        throw ExitCode(1)
+        let collector = HistCollector(config: config, reader: tracefs, logger: logger, features: features)
+        writeAll(ExpositionEncoder.encode(collector.collect(), format: .text004))
     }
 
     func writeAll(_ bytes: [UInt8]) {

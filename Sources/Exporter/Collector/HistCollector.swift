@@ -45,7 +45,17 @@ public final class HistCollector: @unchecked Sendable {
         var definition: TriggerDefinition
     }
 
-    public func collect() -> [MetricFamily] {
+    public func collect() -> [MetricFamily] { collectReporting().families }
+
+    /// A hist file that could not be read or parsed in a refresh.
+    public struct ReadFailure: Hashable, Sendable {
+        public var instance: TraceInstance
+        public var event: EventName
+    }
+
+    /// The families, and the hist files that failed in this refresh.
+    public func collectReporting() -> (families: [MetricFamily], failures: [ReadFailure]) {
+        var failures: [ReadFailure] = []
         var families = FamilyBuilder()
         HealthFamilies.declare(into: &families)
         HealthFamilies.features(&families, features)
@@ -87,6 +97,7 @@ public final class HistCollector: @unchecked Sendable {
                 if isOwned {
                     if reader.exists(reader.eventDirectory(file.event, in: file.instance)) {
                         logger.warning("cannot read hist file", metadata: ["path": "\(error.path)", "err": "\(error)"])
+                        failures.append(ReadFailure(instance: file.instance, event: file.event))
                         HealthFamilies.readResult(&families, fileLabels, success: false, seconds: seconds(since: start))
                     } else {
                         logger.debug("event not available", metadata: ["event": "\(file.event)", "instance": "\(file.instance.label)"])
@@ -102,6 +113,7 @@ public final class HistCollector: @unchecked Sendable {
                 logger.error(
                     "cannot parse hist file",
                     metadata: ["path": "\(reader.eventDirectory(file.event, in: file.instance))/hist", "err": "\(error)"])
+                failures.append(ReadFailure(instance: file.instance, event: file.event))
                 HealthFamilies.readResult(&families, fileLabels, success: false, seconds: seconds(since: start))
                 continue
             }
@@ -126,7 +138,7 @@ public final class HistCollector: @unchecked Sendable {
             }
             HealthFamilies.readResult(&families, fileLabels, success: true, seconds: seconds(since: start))
         }
-        return families.build()
+        return (families.build(), failures)
     }
 
     private func format(_ file: FileKey) -> EventFormat? {

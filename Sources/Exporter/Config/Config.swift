@@ -9,6 +9,7 @@ public struct ExporterConfig: Sendable, Equatable {
     public var instance: String
     public var refreshInterval: Seconds
     public var discovery: DiscoveryConfig
+    public var lifecycle: LifecycleConfig
     /// The allow-list: the only triggers the exporter will ever write.
     public var triggerSets: [TriggerSet]
 
@@ -22,6 +23,15 @@ public struct Seconds: Sendable, Equatable, CustomStringConvertible {
     public var value: Double
     public init(_ value: Double) { self.value = value }
     public var description: String { formatDuration(value) }
+}
+
+public struct LifecycleConfig: Sendable, Equatable {
+    public enum OnStart: String, Sendable { case adopt, clean }
+    /// What to do with our triggers found in the kernel at start (a restart after a
+    /// crash): adopt them as installed, or remove them before installing afresh.
+    public var onStart: OnStart
+    /// On SIGTERM/SIGINT, remove every set the exporter installed or adopted.
+    public var removeOnExit: Bool
 }
 
 public struct DiscoveryConfig: Sendable, Equatable {
@@ -134,4 +144,13 @@ func formatDuration(_ seconds: Double) -> String {
     if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
     if seconds == seconds.rounded() { return "\(Int(seconds))s" }
     return "\(seconds)s"
+}
+
+extension ExporterConfig {
+    /// The configuration with the command line's `--refresh.interval` applied.
+    public func overriding(refreshInterval: Double?) -> ExporterConfig {
+        var copy = self
+        if let refreshInterval { copy.refreshInterval = Seconds(refreshInterval) }
+        return copy
+    }
 }

@@ -34,7 +34,7 @@ public enum ConfigLoader {
     }
 
     static func load(_ root: YAMLField) throws(ConfigError) -> ExporterConfig {
-        let top = try root.mapping(allowed: ["tracefs", "refresh_interval", "discovery", "trigger_sets"])
+        let top = try root.mapping(allowed: ["tracefs", "refresh_interval", "discovery", "lifecycle", "trigger_sets"])
 
         var path = ""
         var instance = defaultInstance
@@ -66,7 +66,19 @@ public enum ConfigLoader {
             if let p = m["pid_labels"] { discovery.pidLabels = try p.bool() }
         }
 
+        var lifecycle = LifecycleConfig(onStart: .adopt, removeOnExit: true)
+        if let l = top["lifecycle"] {
+            let m = try l.mapping(allowed: ["on_start", "remove_on_exit"])
+            if let o = m["on_start"] {
+                let text = try o.string()
+                guard let value = LifecycleConfig.OnStart(rawValue: text) else { throw o.error("must be adopt or clean, got '\(text)'") }
+                lifecycle.onStart = value
+            }
+            if let r = m["remove_on_exit"] { lifecycle.removeOnExit = try r.bool() }
+        }
+
         var sets: [TriggerSet] = []
+        var triggerOwners: [String: String] = [:]
         var seenNames: Set<String> = []
         var familyOwners: [String: String] = [:]
         var syntheticOwners: [String: String] = [:]
@@ -80,7 +92,13 @@ public enum ConfigLoader {
                 }
                 syntheticOwners[s.name] = set.name
             }
-            for trigger in set.triggers {
+            for (index, trigger) in set.triggers.enumerated() {
+                let key = "\(trigger.event) \(trigger.info.identity)"
+                if let other = triggerOwners[key] {
+                    let field = (try? setField.mapping(allowed: triggerSetFields)["triggers"]?.sequence()[index]) ?? setField
+                    throw field.error("the same trigger on \(trigger.event) is also in trigger set '\(other)'; the kernel holds it once (EEXIST), so one set would remove the other's")
+                }
+                triggerOwners[key] = set.name
                 for family in trigger.metric.map(familyNames) ?? [] {
                     if let other = familyOwners[family] {
                         throw setField.error("metric '\(family)' is also produced by \(other)")
@@ -91,7 +109,8 @@ public enum ConfigLoader {
             sets.append(set)
         }
         return ExporterConfig(
-            tracefsPath: path, instance: instance, refreshInterval: Seconds(refresh), discovery: discovery, triggerSets: sets)
+            tracefsPath: path, instance: instance, refreshInterval: Seconds(refresh), discovery: discovery, lifecycle: lifecycle,
+            triggerSets: sets)
     }
 
     static let triggerSetFields = ["name", "description", "install_on_start", "synthetic_events", "triggers"]

@@ -13,6 +13,9 @@ public enum DefaultConfig {
           enabled: true
           series_limit: 10000
           pid_labels: false
+        lifecycle:
+          on_start: adopt           # keep our triggers found after a crash; "clean" removes them first
+          remove_on_exit: true      # SIGTERM/SIGINT remove what the exporter installed
         trigger_sets:
           - name: wakeup_latency
             description: >-

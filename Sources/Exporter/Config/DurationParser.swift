@@ -16,3 +16,6 @@ func parseDuration(_ text: String) -> Double? {
     }
     return matchedAny ? total : nil
 }
+
+/// The same durations, for command-line flags.
+public func parseDurationFlag(_ text: String) -> Double? { parseDuration(text) }

@@ -1,0 +1,69 @@
+import TraceFS
+
+/// Why an admin action did not happen, with what the kernel said and what was undone.
+public struct ControlError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The name is not in the allow-list.
+        case unknownSet(String)
+        /// The kernel lacks what the set needs (a CONFIG option).
+        case featureMissing(String)
+        /// A write failed: the errno and the kernel's own error_log record for it.
+        case kernelRejected(write: PlannedWrite, errno: Int32, errorLog: String?)
+        /// The write returned success but the read-back does not show its effect.
+        case notConfirmed(write: PlannedWrite, readBack: String)
+        /// tracefs itself could not be read.
+        case unreadable(TraceFSError)
+    }
+
+    public var kind: Kind
+    /// Writes made to undo a failed install, with their outcome ("ok" or the errno).
+    public var rollback: [(write: PlannedWrite, result: String)]
+
+    public init(_ kind: Kind, rollback: [(write: PlannedWrite, result: String)] = []) {
+        self.kind = kind
+        self.rollback = rollback
+    }
+
+    /// The HTTP status the admin API answers with.
+    public var httpStatus: Int {
+        switch kind {
+        case .unknownSet: return 404
+        case .featureMissing: return 503
+        case .kernelRejected(_, let errno, _):
+            switch errnoName(errno) {
+            case "EBUSY", "EEXIST": return 409
+            case "EINVAL", "ENOENT", "E2BIG": return 422
+            default: return 500
+            }
+        case .notConfirmed, .unreadable: return 500
+        }
+    }
+
+    public var description: String {
+        switch kind {
+        case .unknownSet(let name): return "no trigger set named '\(name)' in the allow-list"
+        case .featureMissing(let what): return what
+        case .kernelRejected(let write, let errno, let log):
+            var s = "the kernel refused \(write): \(errnoName(errno))"
+            if let meaning = ControlError.meaning(errno) { s += " (\(meaning))" }
+            if let log { s += "; error_log: \(log)" }
+            return s
+        case .notConfirmed(let write, let readBack):
+            return "\(write) reported success but the read-back does not show it (read back: \(readBack.isEmpty ? "<empty>" : readBack))"
+        case .unreadable(let error): return "cannot read tracefs: \(error)"
+        }
+    }
+
+    /// What an errno means for a tracefs write (hist-format.md §5).
+    static func meaning(_ errno: Int32) -> String? {
+        switch errnoName(errno) {
+        case "EEXIST": return "an identical trigger or synthetic event already exists"
+        case "EBUSY": return "still in use: another trigger references its variables or synthetic event"
+        case "EINVAL": return "the kernel rejected the command text"
+        case "ENOENT": return "no such trigger, event or file"
+        case "EPERM", "EACCES": return "permission denied: run as root or with write access to tracefs"
+        case "ENODEV": return "tracefs is not available"
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,380 @@
+import HistFormat
+import Logging
+import Synchronization
+import TraceFS
+
+/// Installs, removes and controls allow-listed trigger sets, and reads back their state.
+///
+/// Every write is one `append` of text taken from the configuration, never from a
+/// request; every write is confirmed by reading the file back, because the kernel reports
+/// success for removals that matched nothing. Actions are serialised.
+public final class TriggerController: @unchecked Sendable {
+    public enum SetControl: String, Sendable, CaseIterable {
+        case clear, pause
+        case `continue` = "cont"
+    }
+
+    let fs: any TraceFileSystem
+    let logger: Logger
+    private let state: Mutex<ExporterConfig>
+    private let actionLock = Mutex(())
+    /// Sets this process installed or adopted: what SIGTERM removes.
+    private let owned = Mutex<Set<String>>([])
+
+    public init(fs: any TraceFileSystem, config: ExporterConfig, logger: Logger) {
+        self.fs = fs
+        self.logger = logger
+        self.state = Mutex(config)
+    }
+
+    public var config: ExporterConfig { state.withLock { $0 } }
+
+    /// Swaps in a reloaded configuration; sets already installed stay as they are.
+    public func replaceConfig(_ config: ExporterConfig) { state.withLock { $0 = config } }
+
+    var instance: TraceInstance { config.traceInstance }
+
+    // MARK: Reading state
+
+    public func status(of name: String) throws(ControlError) -> TriggerSetStatus {
+        guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
+        return status(set)
+    }
+
+    public func statuses() -> [TriggerSetStatus] { config.triggerSets.map(status) }
+
+    func status(_ set: TriggerSet) -> TriggerSetStatus {
+        let config = self.config
+        let definedSynthetic = syntheticEventNames()
+        var ownedIdentities: [EventName: [TriggerInfo.Identity]] = [:]
+        for s in config.triggerSets {
+            for t in s.triggers { ownedIdentities[t.event, default: []].append(t.info.identity) }
+        }
+        var triggers: [TriggerSetStatus.Trigger] = []
+        var foreign: [String] = []
+        var seenEvents: Set<EventName> = []
+        for t in set.triggers {
+            let lines = histTriggerLines(t.event)
+            let match = lines.first { $0.info?.identity == t.info.identity }
+            triggers.append(TriggerSetStatus.Trigger(
+                event: t.event, command: t.command, present: match != nil,
+                paused: match?.info?.state == .paused, readBack: match?.line))
+            if seenEvents.insert(t.event).inserted {
+                for line in lines where !(ownedIdentities[t.event] ?? []).contains(where: { $0 == line.info?.identity }) {
+                    foreign.append(line.line)
+                }
+            }
+        }
+        let synthetic = set.syntheticEvents.map { TriggerSetStatus.SyntheticEvent(name: $0.name, present: definedSynthetic.contains($0.name)) }
+        let present = triggers.filter(\.present).count + synthetic.filter(\.present).count
+        let total = triggers.count + synthetic.count
+        let state: TriggerSetStatus.State
+        if !foreign.isEmpty && present > 0 {
+            state = .drifted
+        } else if present == 0 {
+            state = foreign.isEmpty ? .absent : .drifted
+        } else {
+            state = present == total ? .installed : .partial
+        }
+        return TriggerSetStatus(name: set.name, state: state, triggers: triggers, syntheticEvents: synthetic, foreignTriggers: foreign)
+    }
+
+    struct TriggerLine {
+        var line: String
+        var info: TriggerInfo?
+    }
+
+    /// The hist lines of an event's trigger file in our instance (none when absent).
+    func histTriggerLines(_ event: EventName) -> [TriggerLine] {
+        guard let bytes = try? fs.readTrigger(event, in: instance) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { raw in
+            let line = String(raw)
+            guard line.hasPrefix("hist:") else { return nil }
+            return TriggerLine(line: line, info: try? TriggerInfo.parse(line))
+        }
+    }
+
+    func syntheticEventNames() -> Set<String> {
+        guard let bytes = try? fs.read("synthetic_events") else { return [] }
+        var names: Set<String> = []
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let name = line.prefix { $0 != "\t" && $0 != " " }
+            if !name.isEmpty && !name.hasPrefix("#") { names.insert(String(name)) }
+        }
+        return names
+    }
+
+    // MARK: Install
+
+    /// Installs the set; idempotent. On any failure, undoes what this call did, in reverse.
+    @discardableResult
+    public func install(_ name: String) throws(ControlError) -> TriggerSetStatus {
+        guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
+        try requireFeatures(for: set)
+        return try actionLock.withLock { _ throws(ControlError) in try install(set) }
+    }
+
+    func requireFeatures(for set: TriggerSet) throws(ControlError) {
+        guard fs.exists("events") else {
+            throw ControlError(.featureMissing("tracefs is not available at \(fs.root): mount it (mount -t tracefs nodev /sys/kernel/tracing)"))
+        }
+        let features = fs.features()
+        if !features.histTriggers {
+            throw ControlError(.featureMissing(
+                "this kernel has no hist triggers: it was built without CONFIG_HIST_TRIGGERS, so trigger set '\(set.name)' cannot be installed"))
+        }
+        if !set.syntheticEvents.isEmpty && !features.syntheticEvents {
+            throw ControlError(.featureMissing(
+                "this kernel has no synthetic events: it was built without CONFIG_SYNTH_EVENTS, which trigger set '\(set.name)' needs"))
+        }
+    }
+
+    public var ownedSets: Set<String> { owned.withLock { $0 } }
+
+    private func install(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
+        let before = status(set)
+        if before.state == .installed {
+            owned.withLock { _ = $0.insert(set.name) }
+            return before
+        }
+        var done: [PlannedWrite] = []
+        do throws(ControlError) {
+            if case .named(let name) = instance, !fs.exists("instances/\(name)") {
+                let write = PlannedWrite(path: "instances/\(name)", action: .makeInstance)
+                do {
+                    try fs.makeDirectory(write.path)
+                    done.append(write)
+                } catch where error.kind == .system(errno: EEXIST_VALUE) {
+                    // Created by someone else in between: fine, it is ours to use.
+                } catch {
+                    throw ControlError(.kernelRejected(write: write, errno: error.errnoValue ?? 0, errorLog: nil))
+                }
+            }
+            for (i, synthetic) in set.syntheticEvents.enumerated() where !before.syntheticEvents[i].present {
+                let write = PlannedWrite(path: "synthetic_events", action: .append(text: synthetic.text))
+                try perform(write, errorLog: "error_log")
+                done.append(write)
+                guard syntheticEventNames().contains(synthetic.name) else {
+                    throw ControlError(.notConfirmed(write: write, readBack: String(decoding: (try? fs.read("synthetic_events")) ?? [], as: UTF8.self)))
+                }
+            }
+            for (i, trigger) in set.triggers.enumerated() where !before.triggers[i].present {
+                let write = PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: trigger.command))
+                try perform(write, errorLog: instance.directory + "error_log")
+                done.append(write)
+                let lines = histTriggerLines(trigger.event)
+                guard lines.contains(where: { $0.info?.identity == trigger.info.identity }) else {
+                    throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
+                }
+            }
+        } catch {
+            var failure = error
+            failure.rollback = undo(done, set: set)
+            logger.error("install failed and was rolled back", metadata: [
+                "set": "\(set.name)", "err": "\(failure)",
+                "rollback": "\(failure.rollback.map { "\($0.write) -> \($0.result)" })",
+            ])
+            throw failure
+        }
+        owned.withLock { _ = $0.insert(set.name) }
+        return status(set)
+    }
+
+    /// Undoes writes of a failed install, newest first; reports each outcome.
+    private func undo(_ writes: [PlannedWrite], set: TriggerSet) -> [(write: PlannedWrite, result: String)] {
+        var results: [(write: PlannedWrite, result: String)] = []
+        for write in writes.reversed() {
+            let inverse: PlannedWrite
+            switch write.action {
+            case .makeInstance:
+                inverse = PlannedWrite(path: write.path, action: .removeInstance)
+            case .append(let text):
+                if write.path == "synthetic_events" {
+                    let name = text.prefix { $0 != " " && $0 != "\t" }
+                    inverse = PlannedWrite(path: write.path, action: .append(text: "!" + name))
+                } else {
+                    inverse = PlannedWrite(path: write.path, action: .append(text: "!" + text))
+                }
+            case .removeInstance:
+                continue
+            }
+            do {
+                try apply(inverse)
+                results.append((inverse, "ok"))
+            } catch {
+                results.append((inverse, errnoName(error.errnoValue ?? 0)))
+            }
+        }
+        return results
+    }
+
+    // MARK: Remove
+
+    /// Removes the set; idempotent. Triggers in reverse, then synthetic events, then the
+    /// instance when nothing of ours is left in it.
+    @discardableResult
+    public func remove(_ name: String) throws(ControlError) -> TriggerSetStatus {
+        guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
+        return try actionLock.withLock { _ throws(ControlError) in try remove(set) }
+    }
+
+    private func remove(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
+        let before = status(set)
+        for (i, trigger) in set.triggers.enumerated().reversed() where before.triggers[i].present {
+            let write = PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: "!" + trigger.command))
+            try perform(write, errorLog: instance.directory + "error_log")
+            let lines = histTriggerLines(trigger.event)
+            if lines.contains(where: { $0.info?.identity == trigger.info.identity }) {
+                throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
+            }
+        }
+        for (i, synthetic) in set.syntheticEvents.enumerated().reversed() where before.syntheticEvents[i].present {
+            let write = PlannedWrite(path: "synthetic_events", action: .append(text: "!" + synthetic.name))
+            try perform(write, errorLog: "error_log")
+            if syntheticEventNames().contains(synthetic.name) {
+                throw ControlError(.notConfirmed(write: write, readBack: String(decoding: (try? fs.read("synthetic_events")) ?? [], as: UTF8.self)))
+            }
+        }
+        owned.withLock { _ = $0.remove(set.name) }
+        removeInstanceIfUnused()
+        return status(set)
+    }
+
+    /// Removes our private instance when no set has anything left in it. A busy instance
+    /// (hists with variables someone else put there) is left alone and logged.
+    func removeInstanceIfUnused() {
+        guard case .named(let name) = instance, fs.exists("instances/\(name)") else { return }
+        if config.triggerSets.contains(where: { status($0).triggers.contains(where: \.present) }) { return }
+        do {
+            try fs.removeDirectory("instances/\(name)")
+        } catch {
+            logger.warning("cannot remove the exporter's instance", metadata: ["instance": "\(name)", "err": "\(error)"])
+        }
+    }
+
+    /// The emergency stop: removes every set that has anything in the kernel.
+    public func removeAll() -> [(set: String, error: ControlError?)] {
+        config.triggerSets.map { set in
+            do throws(ControlError) {
+                _ = try actionLock.withLock { _ throws(ControlError) in try remove(set) }
+                return (set.name, nil)
+            } catch {
+                return (set.name, error)
+            }
+        }
+    }
+
+    // MARK: Start and stop
+
+    /// At start: our sets already in the kernel (left by a crashed run) are adopted as
+    /// ours, or removed when the configuration says `clean`; then the `install_on_start`
+    /// sets are installed. Returns the failures, which do not stop the exporter.
+    public func startUp() -> [(set: String, error: ControlError)] {
+        var failures: [(set: String, error: ControlError)] = []
+        let config = self.config
+        for set in config.triggerSets {
+            let current = status(set)
+            guard current.anyPresent else { continue }
+            switch config.lifecycle.onStart {
+            case .adopt:
+                owned.withLock { _ = $0.insert(set.name) }
+                logger.info("adopted trigger set found in the kernel", metadata: ["set": "\(set.name)", "state": "\(current.state.rawValue)"])
+            case .clean:
+                do throws(ControlError) {
+                    try remove(set.name)
+                    logger.info("removed trigger set left by an earlier run", metadata: ["set": "\(set.name)"])
+                } catch {
+                    failures.append((set.name, error))
+                }
+            }
+        }
+        for set in config.triggerSets where set.installOnStart {
+            do throws(ControlError) {
+                let status = try install(set.name)
+                logger.info("trigger set installed", metadata: ["set": "\(set.name)", "state": "\(status.state.rawValue)"])
+            } catch {
+                logger.error("cannot install trigger set", metadata: ["set": "\(set.name)", "err": "\(error)"])
+                failures.append((set.name, error))
+            }
+        }
+        return failures
+    }
+
+    /// At exit: removes what this process installed or adopted.
+    public func removeOwned() -> [(set: String, error: ControlError)] {
+        var failures: [(set: String, error: ControlError)] = []
+        for name in ownedSets.sorted() {
+            do throws(ControlError) {
+                try remove(name)
+            } catch {
+                failures.append((name, error))
+            }
+        }
+        return failures
+    }
+
+    // MARK: pause / continue / clear
+
+    @discardableResult
+    public func control(_ name: String, _ action: SetControl) throws(ControlError) -> TriggerSetStatus {
+        guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
+        try requireFeatures(for: set)
+        return try actionLock.withLock { _ throws(ControlError) in
+            let before = status(set)
+            // The kernel re-creates a trigger's variables when parsing a control command, so
+            // `:pause` on a trigger that defines variables fails ("Variable already defined").
+            // Those triggers only carry timestamps between events; pausing the tables that
+            // count is what stops, resumes or clears the measurement.
+            for (i, trigger) in set.triggers.enumerated() where before.triggers[i].present && trigger.info.variables.isEmpty {
+                let text = TriggerController.controlCommand(trigger.command, action.rawValue)
+                try perform(PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: text)),
+                            errorLog: instance.directory + "error_log")
+            }
+            return status(set)
+        }
+    }
+
+    /// `hist:...:pause if filter`: the control word goes before the filter.
+    static func controlCommand(_ command: String, _ word: String) -> String {
+        if let r = findSubstring(" if ", in: command) {
+            return String(command[..<r.lowerBound]) + ":" + word + String(command[r.lowerBound...])
+        }
+        return command + ":" + word
+    }
+
+    // MARK: Writes
+
+    /// One write, with the error_log truncated before and read after a failure.
+    private func perform(_ write: PlannedWrite, errorLog: String) throws(ControlError) {
+        let canLog = fs.exists(errorLog)
+        if canLog { try? fs.truncate(errorLog) }
+        do {
+            try apply(write)
+            logger.debug("tracefs write", metadata: ["write": "\(write)"])
+        } catch {
+            var logText: String?
+            if canLog, case .append(let text) = write.action, let log = try? fs.read(errorLog) {
+                let command = text.hasPrefix("!") ? String(text.dropFirst()) : text
+                logText = ErrorLog.record(for: command, in: String(decoding: log, as: UTF8.self))?.text
+            }
+            throw ControlError(.kernelRejected(write: write, errno: error.errnoValue ?? 0, errorLog: logText))
+        }
+    }
+
+    private func apply(_ write: PlannedWrite) throws(TraceFSError) {
+        switch write.action {
+        case .makeInstance: try fs.makeDirectory(write.path)
+        case .removeInstance: try fs.removeDirectory(write.path)
+        case .append(let text): try fs.append(write.path, text)
+        }
+    }
+}
+
+extension TraceFSError {
+    public var errnoValue: Int32? {
+        if case .system(let errno) = kind { return errno }
+        return nil
+    }
+}
+
+let EEXIST_VALUE: Int32 = 17

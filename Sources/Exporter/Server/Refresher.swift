@@ -1,0 +1,111 @@
+import Dispatch
+import Exposition
+import Logging
+import Synchronization
+import TraceFS
+
+/// Keeps the current snapshot: rebuilt every refresh interval in the background, or on
+/// scrape with one read shared by concurrent scrapes (single flight) when the interval is 0.
+/// Scrapes only ever read a finished snapshot; they never wait on tracefs otherwise.
+public final class Refresher: Sendable {
+    struct State {
+        var snapshot: MetricsSnapshot?
+        var flight: DispatchGroup?
+        var collector: HistCollector
+        var interval: Double
+        var timer: TimerHandle?
+    }
+
+    /// Dispatch sources are thread-safe; the handle lets one live in the locked state.
+    struct TimerHandle: @unchecked Sendable {
+        let source: DispatchSourceTimer
+    }
+
+    private let state: Mutex<State>
+    private let controller: TriggerController
+    private let metrics: ExporterMetrics
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "ftrace_exporter.refresh")
+
+    public init(collector: HistCollector, controller: TriggerController, metrics: ExporterMetrics, logger: Logger) {
+        self.state = Mutex(State(collector: collector, interval: collector.config.refreshInterval.value))
+        self.controller = controller
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Ready once the first refresh has finished.
+    public var isReady: Bool { state.withLock { $0.snapshot != nil } }
+
+    public var refreshInterval: Double { state.withLock { $0.interval } }
+
+    /// Builds the first snapshot, then refreshes every interval (if the interval is not 0).
+    public func start() {
+        _ = refreshSharing()
+        let interval = state.withLock { $0.interval }
+        guard interval > 0 else { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(50))
+        timer.setEventHandler { [weak self] in _ = self?.refreshSharing() }
+        timer.resume()
+        let handle = TimerHandle(source: timer)
+        state.withLock { $0.timer = handle }
+    }
+
+    public func stop() {
+        let handle = state.withLock { s -> TimerHandle? in
+            let t = s.timer
+            s.timer = nil
+            return t
+        }
+        handle?.source.cancel()
+    }
+
+    /// Swaps the collector after a configuration reload; the next refresh uses it.
+    public func replaceCollector(_ collector: HistCollector) {
+        state.withLock { $0.collector = collector }
+    }
+
+    /// The snapshot a scrape serves: the current one, or, when refreshing on scrape,
+    /// a fresh one shared with every scrape that arrives while it is being built.
+    public func snapshotForScrape() -> MetricsSnapshot {
+        if state.withLock({ $0.interval }) > 0, let current = state.withLock({ $0.snapshot }) { return current }
+        return refreshSharing()
+    }
+
+    public var current: MetricsSnapshot? { state.withLock { $0.snapshot } }
+
+    /// Runs one refresh, or waits for the one already running and returns its result.
+    @discardableResult
+    public func refreshSharing() -> MetricsSnapshot {
+        let (group, leader, collector) = state.withLock { s -> (DispatchGroup, Bool, HistCollector) in
+            if let running = s.flight { return (running, false, s.collector) }
+            let group = DispatchGroup()
+            group.enter()
+            s.flight = group
+            return (group, true, s.collector)
+        }
+        guard leader else {
+            group.wait()
+            return state.withLock { $0.snapshot }!
+        }
+        let snapshot = build(collector)
+        state.withLock { s in
+            s.snapshot = snapshot
+            s.flight = nil
+        }
+        group.leave()
+        return snapshot
+    }
+
+    private func build(_ collector: HistCollector) -> MetricsSnapshot {
+        let start = monotonicNanoseconds()
+        let (families, failures) = collector.collectReporting()
+        let statuses = controller.statuses()
+        let duration = Double(monotonicNanoseconds() &- start) / 1e9
+        metrics.recordRefresh(at: wallClockSeconds(), duration: duration, failures: failures)
+        let own = metrics.families(statuses: statuses, refreshInterval: collector.config.refreshInterval.value)
+        logger.debug("refreshed", metadata: ["duration_seconds": "\(duration)", "failures": "\(failures.count)"])
+        return MetricsSnapshot(families: (families + own).sorted { $0.name < $1.name })
+    }
+}

@@ -1,0 +1,58 @@
+import TraceFS
+
+/// JSON renderings of what the admin API reports.
+enum StatusJSON {
+    static func features(_ f: TraceFeatures) -> JSON {
+        .object([
+            ("hist_triggers", .bool(f.histTriggers)), ("synthetic_events", .bool(f.syntheticEvents)),
+            ("error_log", .bool(f.errorLog)), ("linear_buckets", .bool(f.linearBuckets)),
+            ("common_stacktrace", .bool(f.commonStacktrace)), ("percent_graph", .bool(f.percentAndGraph)),
+            ("nohitcount", .bool(f.noHitcount)),
+        ])
+    }
+
+    static func missingFeatures(_ f: TraceFeatures) -> JSON {
+        var missing: [JSON] = []
+        if !f.histTriggers { missing.append(.string("hist triggers (CONFIG_HIST_TRIGGERS)")) }
+        if !f.syntheticEvents { missing.append(.string("synthetic events (CONFIG_SYNTH_EVENTS)")) }
+        if !f.errorLog { missing.append(.string("error_log (kernel 5.2+)")) }
+        return .array(missing)
+    }
+
+    static func set(_ status: TriggerSetStatus, _ set: TriggerSet?) -> JSON {
+        .object([
+            ("name", .string(status.name)),
+            ("description", .string(set?.description ?? "")),
+            ("install_on_start", .bool(set?.installOnStart ?? false)),
+            ("state", .string(status.state.rawValue)),
+            ("paused", .bool(status.triggers.contains { $0.present && $0.paused })),
+            ("synthetic_events", .array(status.syntheticEvents.map {
+                .object([("name", .string($0.name)), ("present", .bool($0.present))])
+            })),
+            ("triggers", .array(status.triggers.map { t in
+                .object([
+                    ("event", .string(t.event.description)), ("command", .string(t.command)),
+                    ("present", .bool(t.present)), ("paused", .bool(t.paused)),
+                    ("read_back", t.readBack.map(JSON.string) ?? .null),
+                ])
+            })),
+            ("foreign_triggers", .array(status.foreignTriggers.map(JSON.string))),
+            ("metrics", .array((set?.triggers ?? []).compactMap { $0.metric.map { .string($0.name) } })),
+        ])
+    }
+
+    static func error(_ error: ControlError) -> JSON {
+        var pairs: [(String, JSON)] = [("error", .string(error.description))]
+        if case .kernelRejected(let write, let errno, let log) = error.kind {
+            pairs.append(("write", .string(write.description)))
+            pairs.append(("errno", .string(errnoName(errno))))
+            pairs.append(("error_log", log.map(JSON.string) ?? .null))
+        }
+        if !error.rollback.isEmpty {
+            pairs.append(("rolled_back", .array(error.rollback.map {
+                .object([("write", .string($0.write.description)), ("result", .string($0.result))])
+            })))
+        }
+        return .object(pairs)
+    }
+}

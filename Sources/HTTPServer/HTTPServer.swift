@@ -1,0 +1,246 @@
+import CMicroHTTPD
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// An embedded HTTP/1.1 server on libmicrohttpd.
+///
+/// libmicrohttpd owns the sockets and threads (an epoll loop per pool thread); each request is
+/// read completely (body included, up to `maximumBodyBytes`) and then handed to `handler` on one
+/// of those threads, so the handler must be quick and must not block on the server itself (in
+/// particular it must not call `stop()`).
+public final class HTTPServer: @unchecked Sendable {
+    private let configuration: HTTPServerConfiguration
+    private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    /// Serialises start() and stop() with each other.
+    private let lifecycle = Lock()
+    /// Guards `running` only, so that `port` never waits for a shutdown in progress (a handler
+    /// reading it during stop() would otherwise hold up its own request).
+    private let state = Lock()
+    private var running: (daemon: OpaquePointer, core: Unmanaged<ServerCore>, port: UInt16)?
+    let statistics = ServerStatistics()
+
+    /// Creates a stopped server; `start()` binds and begins serving.
+    public init(configuration: HTTPServerConfiguration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    deinit { stop() }
+
+    /// The bound port while running (the kernel's choice when port 0 was asked), else 0.
+    public var port: UInt16 {
+        state.withLock { running?.port ?? 0 }
+    }
+
+    /// Binds the configured address and starts serving. A stopped server can be started again.
+    public func start() throws(HTTPServerError) {
+        try lifecycle.withLock { () throws(HTTPServerError) in
+            if let current = state.withLock({ running }) {
+                throw HTTPServerError(kind: .alreadyRunning, message: "the HTTP server is already running on port \(current.port)")
+            }
+            let launched = try launch()
+            state.withLock { running = launched }
+        }
+    }
+
+    /// Stops accepting connections, lets requests already being answered finish (for at most
+    /// `shutdownGraceSeconds`), then closes every connection and joins every server thread.
+    /// Idempotent; returns once all resources are freed. Must not be called from the handler,
+    /// whose thread it waits for.
+    public func stop() {
+        lifecycle.withLock {
+            guard let current = state.withLock({ () -> (daemon: OpaquePointer, core: Unmanaged<ServerCore>, port: UInt16)? in
+                defer { running = nil }
+                return running
+            }) else { return }
+            // Quiescing first closes the door without cutting responses in flight; the listening
+            // socket it hands back is ours to close, and only after MHD_stop_daemon.
+            let listenSocket = MHD_quiesce_daemon(current.daemon)
+            let core = current.core.takeUnretainedValue()
+            var waitedMilliseconds = 0
+            while core.inFlightRequests > 0 && waitedMilliseconds < configuration.shutdownGraceSeconds * 1000 {
+                usleep(10_000)
+                waitedMilliseconds += 10
+            }
+            MHD_stop_daemon(current.daemon)
+            if listenSocket >= 0 { close(listenSocket) }
+            current.core.release()
+        }
+    }
+
+    private func launch() throws(HTTPServerError) -> (daemon: OpaquePointer, core: Unmanaged<ServerCore>, port: UInt16) {
+        let c = configuration
+        func invalid(_ message: String) -> HTTPServerError {
+            HTTPServerError(kind: .invalidConfiguration, message: "invalid HTTP server configuration: \(message)")
+        }
+        guard c.connectionLimit >= 1 else { throw invalid("connectionLimit must be at least 1, not \(c.connectionLimit)") }
+        guard c.connectionTimeoutSeconds >= 0 else { throw invalid("connectionTimeoutSeconds must not be negative") }
+        guard c.threadPoolSize >= 1 && c.threadPoolSize <= 1024 else {
+            throw invalid("threadPoolSize must be in 1...1024, not \(c.threadPoolSize)")
+        }
+        guard c.connectionLimit >= c.threadPoolSize else {
+            throw invalid("connectionLimit (\(c.connectionLimit)) must be at least threadPoolSize (\(c.threadPoolSize)), as each thread serves its share of connections")
+        }
+        guard c.maximumBodyBytes >= 0 else { throw invalid("maximumBodyBytes must not be negative") }
+        guard c.maximumHeaderBytes >= 256 && c.maximumHeaderBytes <= 1 << 24 else {
+            throw invalid("maximumHeaderBytes must be in 256...16777216, not \(c.maximumHeaderBytes)")
+        }
+
+        var address = try ListenAddress(c.address, port: c.port)
+        let sink = c.errorLog ?? { message in
+            var line = "libmicrohttpd: " + message + "\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        }
+        let core = ServerCore(
+            handler: handler,
+            maximumBodyBytes: c.maximumBodyBytes,
+            maximumHeaderBytes: c.maximumHeaderBytes,
+            connectionLimit: c.connectionLimit,
+            statistics: statistics,
+            sink: sink
+        )
+        let retained = Unmanaged.passRetained(core)
+        let cls = retained.toOpaque()
+
+        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
+            | MHD_USE_ERROR_LOG.rawValue | MHD_USE_ITC.rawValue  // ITC: required by MHD_quiesce_daemon with a thread pool
+        if address.isIPv6 {
+            flags |= address.dualStack ? MHD_USE_DUAL_STACK.rawValue : MHD_USE_IPv6.rawValue
+        }
+
+        let completed: MHD_RequestCompletedCallback = requestCompletedCallback
+        let uriLog: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) -> UnsafeMutableRawPointer? = uriLogCallback
+        let logger: MHD_LogCallback = errorLogCallback
+        let connectionNotify: MHD_NotifyConnectionCallback = connectionNotifyCallback
+
+        // libmicrohttpd's own limit, when reached, stops accepting and leaves new clients waiting
+        // in the kernel's queue; the accept policy callback enforces `connectionLimit` instead by
+        // closing the excess at once. libmicrohttpd's limit sits above it so it never triggers
+        // first: it is split evenly between pool threads, and concurrent accepts on different
+        // threads can each pass the check once.
+        let hardConnectionLimit = c.connectionLimit + c.threadPoolSize
+
+        // The pool holds the request line and headers (parsed in place, plus per-field records)
+        // and the response header block; twice the header limit leaves room for the records,
+        // and the exact limit is enforced in the access handler.
+        let memoryLimit = max(32 << 10, 2 * c.maximumHeaderBytes + (16 << 10))
+
+        let daemon = address.withSockaddr { sockaddr -> OpaquePointer? in
+            var options: [MHD_OptionItem] = [
+                // First, so that libmicrohttpd's messages about the later options reach it too.
+                MHD_OptionItem(option: .EXTERNAL_LOGGER, value: unsafeBitCast(logger, to: Int.self), ptr_value: cls),
+                MHD_OptionItem(option: .CONNECTION_LIMIT, value: hardConnectionLimit, ptr_value: nil),
+                MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: c.connectionTimeoutSeconds, ptr_value: nil),
+                MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: memoryLimit, ptr_value: nil),
+                MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: sockaddr),
+                MHD_OptionItem(option: .NOTIFY_COMPLETED, value: unsafeBitCast(completed, to: Int.self), ptr_value: cls),
+                MHD_OptionItem(option: .NOTIFY_CONNECTION, value: unsafeBitCast(connectionNotify, to: Int.self), ptr_value: cls),
+                MHD_OptionItem(option: .URI_LOG_CALLBACK, value: unsafeBitCast(uriLog, to: Int.self), ptr_value: cls),
+            ]
+            if c.threadPoolSize > 1 {
+                options.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: c.threadPoolSize, ptr_value: nil))
+            }
+            options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
+            return options.withUnsafeMutableBufferPointer { buffer in
+                CMicroHTTPD_start_daemon(
+                    UInt32(flags), c.port, acceptPolicyCallback, cls, accessHandlerCallback, cls, buffer.baseAddress)
+            }
+        }
+        let startErrno = errno
+        let messages = core.endStartup(forward: daemon != nil)
+
+        guard let daemon else {
+            retained.release()
+            throw HTTPServerError.startFailure(address: address.description, errno: startErrno, messages: messages)
+        }
+        let port = CMicroHTTPD_daemon_bind_port(daemon)
+        return (daemon, retained, port == 0 ? c.port : port)
+    }
+}
+
+extension HTTPServerError {
+    static func startFailure(address: String, errno code: Int32, messages: [String]) -> HTTPServerError {
+        let detail = messages.isEmpty ? "" : " (libmicrohttpd: \(messages.joined(separator: "; ")))"
+        let text = messages.joined(separator: " ")
+        func has(_ needle: String) -> Bool { text.contains(needle) }
+        let kind: Kind
+        let reason: String
+        if code == EADDRINUSE || has("in use") {
+            (kind, reason) = (.addressInUse, "the address is already in use")
+        } else if code == EACCES || has("Permission denied") {
+            (kind, reason) = (.permissionDenied, "permission denied")
+        } else if code == EADDRNOTAVAIL || code == EAFNOSUPPORT || has("Cannot assign requested address") || has("not supported") {
+            (kind, reason) = (.addressNotAvailable, "the address is not available on this host")
+        } else {
+            let errnoText = code != 0 ? String(cString: strerror(code)) : "unknown error"
+            (kind, reason) = (.startFailed, "libmicrohttpd could not start: \(errnoText)")
+        }
+        return HTTPServerError(kind: kind, message: "cannot listen on \(address): \(reason)\(detail)")
+    }
+}
+
+/// A numeric listening address as a socket address.
+struct ListenAddress: CustomStringConvertible {
+    private var storage = sockaddr_storage()
+    let isIPv6: Bool
+    let dualStack: Bool
+    let description: String
+
+    init(_ text: String, port: UInt16) throws(HTTPServerError) {
+        var host = text
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty {
+            host = ListenAddress.hostHasIPv6() ? "::" : "0.0.0.0"
+        }
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let info = result else {
+            throw HTTPServerError(
+                kind: .invalidAddress,
+                message: "cannot listen on \"\(text)\": not a numeric IPv4 or IPv6 address (e.g. 0.0.0.0, 127.0.0.1, ::, ::1)"
+            )
+        }
+        defer { freeaddrinfo(result) }
+        withUnsafeMutableBytes(of: &storage) { target in
+            target.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
+        }
+        isIPv6 = info.pointee.ai_family == AF_INET6
+        if isIPv6 {
+            var any = in6addr_any
+            let isAny = withUnsafeMutableBytes(of: &storage) { raw in
+                raw.withMemoryRebound(to: sockaddr_in6.self) { sin6 in
+                    sin6[0].sin6_port = port.bigEndian
+                    return memcmp(&sin6[0].sin6_addr, &any, MemoryLayout<in6_addr>.size) == 0
+                }
+            }
+            // "::" listens on everything, as it does for most Linux servers; a specific IPv6
+            // address stays IPv6-only.
+            dualStack = isAny
+            description = "[\(host)]:\(port)"
+        } else {
+            withUnsafeMutableBytes(of: &storage) { raw in
+                raw.withMemoryRebound(to: sockaddr_in.self) { sin in sin[0].sin_port = port.bigEndian }
+            }
+            dualStack = false
+            description = "\(host):\(port)"
+        }
+    }
+
+    mutating func withSockaddr<T>(_ body: (UnsafeMutableRawPointer) -> T) -> T {
+        withUnsafeMutableBytes(of: &storage) { body($0.baseAddress!) }
+    }
+
+    private static func hostHasIPv6() -> Bool {
+        let probe = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        if probe < 0 { return false }
+        close(probe)
+        return true
+    }
+}

@@ -1,0 +1,181 @@
+import Dispatch
+import Exporter
+import HTTPServer
+import Logging
+import TraceFS
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The long-running exporter: wiring, start-up, signals. Everything it wires is built
+/// and tested in the libraries; this is only the order things happen in.
+struct ServerMain {
+    var options: ServerOptions
+    var logger: Logger
+
+    func run() -> Never {
+        let config: ExporterConfig
+        do {
+            config = try ConfigSource.load(path: options.configFile).overriding(refreshInterval: options.refreshInterval)
+        } catch {
+            logger.error("invalid configuration", metadata: ["err": "\(error)"])
+            exit(2)
+        }
+
+        var adminAuth: AdminAuth?
+        if let tokenFile = options.adminTokenFile {
+            do {
+                adminAuth = AdminAuth(token: try SecretFile.read(tokenFile))
+            } catch {
+                logger.error("cannot use the admin token file", metadata: ["file": "\(tokenFile)", "err": "\(error)"])
+                exit(2)
+            }
+        }
+
+        let tracefs: TraceFS
+        do {
+            tracefs = try TraceFS.locate(explicitPath: options.tracefsPath ?? config.tracefsPath)
+        } catch {
+            // Keep serving the exporter's own metrics; the logs and ftrace_kernel_feature say why the rest is missing.
+            logger.error("tracefs unavailable; serving only the exporter's own metrics", metadata: ["err": "\(error)"])
+            tracefs = TraceFS(root: options.tracefsPath ?? (config.tracefsPath.isEmpty ? TraceFS.standardLocations[0] : config.tracefsPath))
+        }
+        let features = tracefs.features()
+        logger.info("starting", metadata: [
+            "version": "\(ExporterVersion.version)", "tracefs": "\(tracefs.root)", "instance": "\(config.instance)",
+            "hist_triggers": "\(features.histTriggers)", "synthetic_events": "\(features.syntheticEvents)",
+        ])
+        if !features.histTriggers {
+            logger.warning("this kernel has no hist triggers (CONFIG_HIST_TRIGGERS is off): only exporter metrics are available")
+        }
+
+        let controller = TriggerController(fs: tracefs, config: config, logger: logger)
+        let metrics = ExporterMetrics()
+        let collector = HistCollector(config: config, reader: tracefs, logger: logger, features: features)
+        let refresher = Refresher(collector: collector, controller: controller, metrics: metrics, logger: logger)
+        let app = WebApplication(
+            refresher: refresher, controller: controller, metrics: metrics,
+            options: .init(telemetryPath: options.telemetryPath, adminAuth: adminAuth, tracefsRoot: tracefs.root), logger: logger)
+
+        let separateAdmin = options.adminListenAddress != nil
+        let mainRouter = app.router(includeAdmin: !separateAdmin)
+        var servers: [HTTPServer] = []
+        func serve(_ address: ListenAddress, _ router: Router, _ what: String) {
+            var configuration = HTTPServerConfiguration()
+            configuration.address = address.host
+            configuration.port = address.port
+            configuration.connectionLimit = options.maxConnections
+            configuration.connectionTimeoutSeconds = options.connectionTimeout
+            let server = HTTPServer(configuration: configuration) { request in router.handle(request) }
+            do {
+                try server.start()
+            } catch {
+                logger.error("cannot listen", metadata: ["address": "\(address)", "err": "\(error)"])
+                exit(1)
+            }
+            logger.info("listening", metadata: ["address": "\(ListenAddress(host: address.host, port: server.port))", "serves": "\(what)"])
+            servers.append(server)
+        }
+        serve(options.listenAddress, mainRouter, separateAdmin ? "metrics" : (adminAuth == nil ? "metrics" : "metrics and admin API"))
+        if let adminAddress = options.adminListenAddress { serve(adminAddress, app.adminRouter(), "admin API") }
+
+        let process = RunningExporter(
+            servers: servers, controller: controller, refresher: refresher, tracefs: tracefs, options: options, logger: logger)
+        let queue = DispatchQueue(label: "ftrace_exporter.lifecycle")
+        queue.async {
+            for failure in controller.startUp() {
+                logger.error("start-up action failed", metadata: ["set": "\(failure.set)", "err": "\(failure.error)"])
+            }
+            refresher.start()
+            logger.info("ready")
+        }
+        let signals = SignalHandlers(queue: queue)
+        signals.on(SIGTERM) { process.shutdown(signal: "SIGTERM") }
+        signals.on(SIGINT) { process.shutdown(signal: "SIGINT") }
+        signals.on(SIGHUP) { process.reload() }
+        withExtendedLifetime((process, signals, app)) {
+            dispatchMain()
+        }
+    }
+}
+
+/// What the signal handlers act on; they all run on one serial queue.
+final class RunningExporter: @unchecked Sendable {
+    let servers: [HTTPServer]
+    let controller: TriggerController
+    let refresher: Refresher
+    let tracefs: TraceFS
+    let options: ServerOptions
+    let logger: Logger
+
+    init(servers: [HTTPServer], controller: TriggerController, refresher: Refresher, tracefs: TraceFS, options: ServerOptions, logger: Logger) {
+        self.servers = servers
+        self.controller = controller
+        self.refresher = refresher
+        self.tracefs = tracefs
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Stop accepting, stop refreshing, remove what we installed, exit 0.
+    func shutdown(signal: String) -> Never {
+        logger.info("shutting down", metadata: ["signal": "\(signal)"])
+        for server in servers { server.stop() }
+        refresher.stop()
+        var code: Int32 = 0
+        if controller.config.lifecycle.removeOnExit {
+            for failure in controller.removeOwned() {
+                logger.error("cannot remove trigger set at exit", metadata: ["set": "\(failure.set)", "err": "\(failure.error)"])
+                code = 1
+            }
+        }
+        logger.info("stopped")
+        exit(code)
+    }
+
+    /// SIGHUP: load the configuration file again; an invalid one is rejected and the
+    /// running configuration stays.
+    func reload() {
+        guard let file = options.configFile else {
+            logger.info("SIGHUP: no --config.file to reload; the built-in configuration stays")
+            return
+        }
+        do {
+            let fresh = try ConfigSource.load(path: file).overriding(refreshInterval: options.refreshInterval)
+            controller.replaceConfig(fresh)
+            refresher.replaceCollector(HistCollector(config: fresh, reader: tracefs, logger: logger, features: tracefs.features()))
+            logger.info("configuration reloaded", metadata: ["file": "\(file)", "trigger_sets": "\(fresh.triggerSets.count)"])
+        } catch {
+            logger.error("configuration reload rejected; the running configuration stays", metadata: ["err": "\(error)"])
+        }
+    }
+}
+
+struct ServerOptions {
+    var configFile: String?
+    var tracefsPath: String?
+    var listenAddress: ListenAddress
+    var telemetryPath: String
+    var adminTokenFile: String?
+    var adminListenAddress: ListenAddress?
+    var refreshInterval: Double?
+    var maxConnections: Int
+    var connectionTimeout: Int
+}
+
+/// Keeps Dispatch signal sources alive; the default action of each signal is turned off.
+final class SignalHandlers: @unchecked Sendable {
+    let queue: DispatchQueue
+    var sources: [DispatchSourceSignal] = []
+
+    init(queue: DispatchQueue) { self.queue = queue }
+
+    func on(_ signalNumber: Int32, _ handler: @escaping @Sendable () -> Void) {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+        source.setEventHandler(handler: handler)
+        source.resume()
+        sources.append(source)
+    }
+}

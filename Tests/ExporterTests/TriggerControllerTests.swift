@@ -1,0 +1,207 @@
+@testable import Exporter
+import Foundation
+import HistFormat
+import Testing
+import TraceFS
+import TraceFSTesting
+
+/// The admin controller against the in-memory model of the kernel's control semantics.
+@Suite struct TriggerControllerTests {
+    static let instance = "instances/ftrace_exporter/"
+
+    func controller(_ fs: FakeKernelTraceFS, yaml: String? = nil) throws -> TriggerController {
+        let config = try yaml.map { try ConfigLoader.load(yaml: $0, file: "t.yml") } ?? DefaultConfig.load()
+        return TriggerController(fs: fs, config: config, logger: Fixtures.quietLogger)
+    }
+
+    func successfulWrites(_ fs: FakeKernelTraceFS) -> [String] {
+        fs.writes.filter { $0.result == 0 }.map { "\($0.path): \($0.text)" }
+    }
+
+    @Test func installWritesInOrderAndConfirms() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        #expect(try c.status(of: "wakeup_latency").state == .absent)
+        let status = try c.install("wakeup_latency")
+        #expect(status.state == .installed)
+        #expect(successfulWrites(fs) == [
+            "synthetic_events: ftrace_exporter_wakeup_lat u64 lat",
+            "\(Self.instance)events/sched/sched_waking/trigger: hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs",
+            "\(Self.instance)events/sched/sched_switch/trigger: hist:keys=next_pid:fte_wakeup_lat=common_timestamp.usecs-$fte_wakeup_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_lat($fte_wakeup_lat)",
+            "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger: hist:keys=cpu,lat.log2:vals=hitcount,lat",
+        ])
+        #expect(fs.exists("instances/ftrace_exporter"))
+        #expect(c.ownedSets == ["wakeup_latency"])
+    }
+
+    @Test func installAndRemoveAreIdempotent() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        try c.install("wakeup_latency")
+        let writesAfterFirst = fs.writes.count
+        #expect(try c.install("wakeup_latency").state == .installed)
+        #expect(fs.writes.count == writesAfterFirst, "a second install writes nothing")
+        #expect(try c.remove("wakeup_latency").state == .absent)
+        let writesAfterRemove = fs.writes.count
+        #expect(try c.remove("wakeup_latency").state == .absent)
+        #expect(fs.writes.count == writesAfterRemove, "a second remove writes nothing")
+    }
+
+    @Test func removeRunsInReverseWithTheExactTextAndRemovesTheInstance() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        try c.install("wakeup_latency")
+        let start = fs.writes.count
+        try c.remove("wakeup_latency")
+        let removal = fs.writes[start...].map { "\($0.path): \($0.text)" }
+        #expect(Array(removal) == [
+            "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger: !hist:keys=cpu,lat.log2:vals=hitcount,lat",
+            "\(Self.instance)events/sched/sched_switch/trigger: !hist:keys=next_pid:fte_wakeup_lat=common_timestamp.usecs-$fte_wakeup_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_lat($fte_wakeup_lat)",
+            "\(Self.instance)events/sched/sched_waking/trigger: !hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs",
+            "synthetic_events: !ftrace_exporter_wakeup_lat",
+        ])
+        #expect(!fs.exists("instances/ftrace_exporter"))
+        #expect(c.ownedSets.isEmpty)
+    }
+
+    @Test func aRejectedTriggerRollsBackAndReportsTheKernelsError() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        fs.failNext("\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger", with: EINVAL,
+                    errorLog: "Couldn't find field")
+        do {
+            try c.install("wakeup_latency")
+            Issue.record("install succeeded")
+        } catch {
+            #expect(error.httpStatus == 422)
+            guard case .kernelRejected(_, let errno, let log) = error.kind else { Issue.record("\(error)"); return }
+            #expect(errno == EINVAL)
+            #expect(log?.contains("Couldn't find field") == true)
+            #expect(error.rollback.map(\.result).allSatisfy { $0 == "ok" })
+            #expect(error.rollback.count == 4, "two triggers, the synthetic event and the instance undone")
+        }
+        #expect(try c.status(of: "wakeup_latency").state == .absent)
+        #expect(!fs.exists("instances/ftrace_exporter"))
+        #expect(c.ownedSets.isEmpty)
+    }
+
+    @Test(arguments: [EBUSY, EEXIST, ENOENT, EINVAL, EACCES])
+    func failuresAtEveryStepLeaveNothingBehind(_ errno: Int32) throws {
+        let steps = [
+            "instances/ftrace_exporter", "synthetic_events",
+            "\(Self.instance)events/sched/sched_waking/trigger",
+            "\(Self.instance)events/sched/sched_switch/trigger",
+            "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger",
+        ]
+        for step in steps {
+            let fs = FakeKernelTraceFS()
+            let c = try controller(fs)
+            fs.failNext(step, with: errno)
+            #expect(throws: ControlError.self, "\(step)") { try c.install("wakeup_latency") }
+            #expect(try c.status(of: "wakeup_latency").state == .absent, "\(step) \(errno)")
+            #expect(!fs.exists("instances/ftrace_exporter") || step == "instances/ftrace_exporter" && errno == EEXIST)
+        }
+    }
+
+    @Test func aRemovalTheKernelIgnoresIsNotReportedAsDone() throws {
+        // The kernel answers success to a removal that matched nothing; the read-back tells.
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        try c.install("wakeup_latency")
+        fs.ignoreNextWrite("\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger")
+        do {
+            try c.remove("wakeup_latency")
+            Issue.record("remove reported success")
+        } catch {
+            guard case .notConfirmed = error.kind else { Issue.record("\(error)"); return }
+            #expect(error.httpStatus == 500)
+        }
+    }
+
+    @Test func unknownSetsWriteNothing() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        for name in ["nope", "../wakeup_latency", "wakeup_latency:pause", "!wakeup_latency", "hist:keys=pid"] {
+            #expect(throws: ControlError.self) { try c.install(name) }
+            #expect(throws: ControlError.self) { try c.remove(name) }
+            #expect(throws: ControlError.self) { try c.control(name, .clear) }
+        }
+        #expect(fs.writes.isEmpty)
+    }
+
+    @Test func kernelWithoutHistTriggersAnswers503() throws {
+        let fs = FakeKernelTraceFS(features: .noHistTriggers)
+        let c = try controller(fs)
+        do {
+            try c.install("wakeup_latency")
+            Issue.record("installed without hist triggers")
+        } catch {
+            #expect(error.httpStatus == 503)
+            #expect(error.description.contains("CONFIG_HIST_TRIGGERS"))
+        }
+        #expect(fs.writes.isEmpty)
+    }
+
+    @Test func pauseContinueClear() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        try c.install("wakeup_latency")
+        let paused = try c.control("wakeup_latency", .pause)
+        // Only the counting table; the triggers holding variables cannot be paused.
+        #expect(paused.triggers.map(\.paused) == [false, false, true])
+        #expect(paused.state == .installed)
+        let resumed = try c.control("wakeup_latency", .continue)
+        #expect(resumed.triggers.allSatisfy { !$0.paused })
+        #expect(fs.writes.filter { $0.result != 0 }.isEmpty)
+        try c.control("wakeup_latency", .clear)
+        #expect(fs.writes.last?.text.hasSuffix(":clear") == true)
+    }
+
+    @Test func controlWordGoesBeforeTheFilter() {
+        #expect(TriggerController.controlCommand("hist:keys=a if b > 1", "pause") == "hist:keys=a:pause if b > 1")
+        #expect(TriggerController.controlCommand("hist:keys=a", "cont") == "hist:keys=a:cont")
+    }
+
+    @Test func partialAndDriftedStates() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        try c.install("wakeup_latency")
+        // Someone removes our synthetic-event hist and puts an edited one in its place.
+        let path = "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger"
+        try fs.append(path, "!hist:keys=cpu,lat.log2:vals=hitcount,lat")
+        #expect(try c.status(of: "wakeup_latency").state == .partial)
+        try fs.append(path, "hist:keys=cpu,lat.log2:vals=hitcount,lat:size=4096 if lat > 10")
+        let drifted = try c.status(of: "wakeup_latency")
+        #expect(drifted.state == .drifted)
+        #expect(drifted.foreignTriggers.count == 1)
+    }
+
+    @Test func restartAdoptsOrCleansWithoutDuplicates() throws {
+        let fs = FakeKernelTraceFS()
+        try controller(fs).install("wakeup_latency")  // the run that crashed
+        let adopting = try controller(fs)
+        #expect(adopting.startUp().isEmpty)
+        #expect(adopting.ownedSets == ["wakeup_latency"])
+        #expect(fs.writes.filter { $0.result != 0 }.isEmpty, "no EEXIST from a second install")
+        #expect(try adopting.status(of: "wakeup_latency").state == .installed)
+
+        let yaml = DefaultConfig.yaml.replacingOccurrences(of: "on_start: adopt", with: "on_start: clean")
+        let cleaning = try controller(fs, yaml: yaml)
+        let before = fs.writes.count
+        #expect(cleaning.startUp().isEmpty)
+        let after = fs.writes[before...].map(\.text)
+        #expect(after.filter { $0.hasPrefix("!") }.count == 4, "removed first")
+        #expect(after.filter { !$0.hasPrefix("!") }.count == 4, "then installed again")
+        #expect(fs.writes.filter { $0.result != 0 }.isEmpty)
+    }
+
+    @Test func removeOwnedAtExitLeavesTheKernelClean() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        #expect(c.startUp().isEmpty)
+        #expect(c.removeOwned().isEmpty)
+        #expect(try c.status(of: "wakeup_latency").state == .absent)
+        #expect(!fs.exists("instances/ftrace_exporter"))
+        #expect(String(decoding: try fs.read("synthetic_events"), as: UTF8.self).isEmpty)
+    }
+}
