@@ -59,6 +59,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     private var writeLog: [(path: String, text: String, result: Int32)] = []
     private var pendingFaults: [String: [(errno: Int32, message: String?)]] = [:]
     private var ignoredWrites: Set<String> = []
+    private var reads = 0
     private var persistentFaults: [String: Int32] = [:]
     private var nextPlaceholderID = 600
 
@@ -105,6 +106,9 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     public var writes: [(path: String, text: String, result: Int32)] {
         lock.locked { writeLog }
     }
+
+    /// How many files have been read, to tell shared refreshes from repeated ones.
+    public var readCount: Int { lock.locked { reads } }
 
     /// Forgets the recorded writes.
     public func clearWrites() {
@@ -187,6 +191,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
 
     public func read(_ relativePath: String) throws(TraceFSError) -> [UInt8] {
         try lock.locked { () throws(TraceFSError) -> [UInt8] in
+            reads += 1
             try checkPersistentFault(relativePath)
             guard let node = resolve(relativePath) else { throw .system(ENOENT, path(relativePath)) }
             guard let text = contents(of: node) else { throw .system(EISDIR, path(relativePath)) }

@@ -84,9 +84,8 @@ struct ServerMain {
             servers: servers, controller: controller, refresher: refresher, tracefs: tracefs, options: options, logger: logger)
         let queue = DispatchQueue(label: "ftrace_exporter.lifecycle")
         queue.async {
-            for failure in controller.startUp() {
-                logger.error("start-up action failed", metadata: ["set": "\(failure.set)", "err": "\(failure.error)"])
-            }
+            // Failures are logged by the controller and shown in the trigger set state.
+            _ = controller.startUp()
             refresher.start()
             logger.info("ready")
         }

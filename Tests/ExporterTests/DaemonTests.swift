@@ -1,0 +1,270 @@
+import Foundation
+import Testing
+
+/// The real daemon on a loopback port, over this host's real tracefs (which has no hist
+/// triggers): what an operator with curl and a Prometheus server see.
+@Suite(.serialized) struct DaemonTests {
+    final class Daemon {
+        let process = Process()
+        let log: URL
+        let dir: URL
+        var port = 0
+        var adminPort: Int?
+        let tracefs: HostTraceFS
+
+        init(_ extraArguments: [String] = [], token: String? = "s3cret", tokenMode: Int = 0o600, separateAdmin: Bool = false,
+             config: String? = nil) throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            log = dir.appendingPathComponent("exporter.log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            tracefs = try HostTraceFS()
+            var arguments = ["--web.listen-address", "127.0.0.1:0", "--path.tracefs", tracefs.path, "--refresh.interval", "1h"]
+            if let token {
+                let file = dir.appendingPathComponent("token")
+                try (token + "\n").write(to: file, atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: tokenMode], ofItemAtPath: file.path)
+                arguments += ["--admin.token-file", file.path]
+            }
+            if separateAdmin { arguments += ["--admin.listen-address", "127.0.0.1:0"] }
+            if let config {
+                let file = dir.appendingPathComponent("config.yml")
+                try config.write(to: file, atomically: true, encoding: .utf8)
+                arguments += ["--config.file", file.path]
+            }
+            process.executableURL = try #require(CommandLineTests.binary())
+            process.arguments = arguments + extraArguments
+            process.standardError = try FileHandle(forWritingTo: log)
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+        /// Waits for the listening lines and `ready`.
+        func waitReady(timeout: Double = 20) throws {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                let text = logText
+                let ports = text.split(separator: "\n").filter { $0.contains("msg=listening") }.compactMap { line -> (Int, Bool)? in
+                    guard let r = line.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
+                    return (Int(line[r].split(separator: ":").last!)!, line.contains("serves=\"admin API\""))
+                }
+                if let main = ports.first(where: { !$0.1 }) { port = main.0 }
+                if let admin = ports.first(where: { $0.1 }) { adminPort = admin.0 }
+                if port != 0 && text.contains("msg=ready") { return }
+                if !process.isRunning { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            throw Failure("daemon not ready:\n\(logText)")
+        }
+
+        func stop() -> Int32 {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            tracefs.release()
+            try? FileManager.default.removeItem(at: dir)
+            return process.terminationStatus
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible { var description: String; init(_ d: String) { description = d } }
+
+    struct Response {
+        var status: Int
+        var headers: String
+        var body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    static func curl(_ arguments: [String]) throws -> (Int32, String, Data) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "--max-time", "10"] + arguments
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, errText, data)
+    }
+
+    func get(_ port: Int, _ path: String, method: String = "GET", token: String? = nil, headers: [String] = []) throws -> Response {
+        var args = ["-D", "-", "-X", method, "http://127.0.0.1:\(port)\(path)"]
+        if method == "HEAD" { args = ["-I", "http://127.0.0.1:\(port)\(path)"] }
+        if let token { args += ["-H", "Authorization: Bearer \(token)"] }
+        for h in headers { args += ["-H", h] }
+        let (_, _, data) = try Self.curl(args)
+        guard let split = data.range(of: Data("\r\n\r\n".utf8)) else { throw Failure("no response") }
+        let head = String(decoding: data[..<split.lowerBound], as: UTF8.self)
+        let status = Int(head.split(separator: " ")[1]) ?? 0
+        return Response(status: status, headers: head, body: data[split.upperBound...])
+    }
+
+    @Test func servesMetricsAndAnswersAdminOnAKernelWithoutHistTriggers() throws {
+        let d = try Daemon()
+        defer { #expect(d.stop() == 0, "SIGTERM exits 0") }
+        try d.waitReady()
+
+        let metrics = try get(d.port, "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8"))
+        #expect(metrics.text.contains("ftrace_kernel_feature{feature=\"hist_triggers\"} 0"))
+        #expect(metrics.text.contains("ftrace_exporter_build_info{version="))
+        #expect(metrics.text.contains("values are cached") || metrics.text.contains("Values are cached"))
+        try PromtoolCheck.passes(metrics.text)
+
+        let status = try get(d.port, "/api/v1/status", token: "s3cret")
+        #expect(status.status == 200)
+        #expect(status.text.contains("\"hist_triggers\":false"))
+        #expect(status.text.contains("CONFIG_HIST_TRIGGERS"))
+
+        let install = try get(d.port, "/api/v1/trigger-sets/wakeup_latency/install", method: "POST", token: "s3cret")
+        #expect(install.status == 503)
+        #expect(install.text.contains("CONFIG_HIST_TRIGGERS"))
+
+        for token in [nil, "wrong", "s3cre", "s3cret2"] as [String?] {
+            #expect(try get(d.port, "/api/v1/status", token: token).status == 401)
+        }
+        #expect(try get(d.port, "/api/v1/trigger-sets/nope/install", method: "POST", token: "s3cret").status == 404)
+        #expect(try get(d.port, "/nope").status == 404)
+        let wrongMethod = try get(d.port, "/metrics", method: "DELETE")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers.contains("Allow: GET, HEAD"))
+        #expect(d.logText.contains("msg=\"admin request\" action=install code=503 remote=127.0.0.1:"))
+    }
+
+    @Test func httpBehaviour() throws {
+        let d = try Daemon()
+        defer { _ = d.stop() }
+        try d.waitReady()
+        let plain = try get(d.port, "/metrics")
+
+        let head = try get(d.port, "/metrics", method: "HEAD")
+        #expect(head.status == 200)
+        #expect(head.body.isEmpty)
+        #expect(head.headers.contains("Content-Length: \(plain.body.count)"))
+
+        let (_, _, gz) = try Self.curl(["--compressed", "-H", "Accept-Encoding: gzip", "http://127.0.0.1:\(d.port)/metrics"])
+        #expect(gz == plain.body, "the gzip body inflates to the plain one (same snapshot)")
+
+        let om = try get(d.port, "/metrics", headers: ["Accept: application/openmetrics-text; version=1.0.0"])
+        #expect(om.headers.contains("Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8"))
+        #expect(om.text.hasSuffix("# EOF\n"))
+
+        // Keep-alive: curl reuses one connection for two URLs.
+        let (_, verbose, _) = try Self.curl(["-v", "http://127.0.0.1:\(d.port)/-/healthy", "http://127.0.0.1:\(d.port)/-/ready"])
+        #expect(verbose.contains("Re-using existing connection") || verbose.contains("Reusing existing connection"), "\(verbose)")
+
+        // A large request body is refused before the handler.
+        let big = d.dir.appendingPathComponent("big")
+        try Data(count: 1 << 20).write(to: big)
+        let (_, _, refused) = try Self.curl(["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary", "@\(big.path)",
+                                             "-H", "Authorization: Bearer s3cret", "http://127.0.0.1:\(d.port)/api/v1/remove-all"])
+        #expect(String(decoding: refused, as: UTF8.self) == "413")
+    }
+
+    @Test func manyClientsAtOnce() throws {
+        let d = try Daemon()
+        defer { _ = d.stop() }
+        try d.waitReady()
+        let urls = (0..<200).map { _ in "http://127.0.0.1:\(d.port)/metrics" }
+        let (_, _, codes) = try Self.curl(["--parallel", "--parallel-max", "32", "-o", "/dev/null", "-w", "%{http_code}\n"] + urls.flatMap { [$0, "-o", "/dev/null"] })
+        let lines = String(decoding: codes, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 200)
+        #expect(lines.allSatisfy { $0 == "200" })
+    }
+
+    @Test func separateAdminListener() throws {
+        let d = try Daemon(separateAdmin: true)
+        defer { _ = d.stop() }
+        try d.waitReady()
+        let adminPort = try #require(d.adminPort)
+        #expect(try get(d.port, "/api/v1/status", token: "s3cret").status == 404)
+        #expect(try get(adminPort, "/api/v1/status", token: "s3cret").status == 200)
+        #expect(try get(adminPort, "/metrics").status == 404)
+    }
+
+    @Test func refusesAReadableTokenFile() throws {
+        let d = try Daemon(tokenMode: 0o644)
+        d.process.waitUntilExit()
+        #expect(d.process.terminationStatus == 2)
+        #expect(d.logText.contains("chmod 600"))
+        _ = d.stop()
+    }
+
+    @Test func reloadKeepsTheOldConfigWhenTheNewOneIsInvalid() throws {
+        let config = "refresh_interval: 1h\ndiscovery:\n  enabled: false\n"
+        let d = try Daemon(config: config)
+        defer { _ = d.stop() }
+        try d.waitReady()
+        try "discovery:\n  enabled: perhaps\n".write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
+        kill(d.process.processIdentifier, SIGHUP)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline && !d.logText.contains("reload rejected") { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(d.logText.contains("configuration reload rejected"))
+        #expect(d.logText.contains("discovery.enabled"))
+        #expect(try get(d.port, "/-/healthy").status == 200)
+        try "refresh_interval: 1h\n".write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
+        kill(d.process.processIdentifier, SIGHUP)
+        let later = Date().addingTimeInterval(5)
+        while Date() < later && !d.logText.contains("configuration reloaded") { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(d.logText.contains("configuration reloaded"))
+    }
+}
+
+/// This host's tracefs, mounted at a scratch path when it is not mounted already, and
+/// unmounted again afterwards; nothing in it is changed.
+final class HostTraceFS {
+    let path: String
+    private var scratch: URL?
+
+    init() throws {
+        for candidate in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] where FileManager.default.fileExists(atPath: candidate + "/events") {
+            path = candidate
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracefs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        guard mount("nodev", dir.path, "tracefs", 0, nil) == 0 else {
+            throw DaemonTests.Failure("cannot mount tracefs at \(dir.path) (errno \(errno)); these tests need root")
+        }
+        scratch = dir
+        path = dir.path
+    }
+
+    func release() {
+        guard let scratch else { return }
+        umount(scratch.path)
+        try? FileManager.default.removeItem(at: scratch)
+        self.scratch = nil
+    }
+}
+
+enum PromtoolCheck {
+    static func passes(_ exposition: String) throws {
+        guard let promtool = PromtoolTests.promtool() else {
+            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "promtool is required in CI")
+            return
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: promtool)
+        p.arguments = ["check", "metrics"]
+        let input = Pipe()
+        let output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = output
+        try p.run()
+        input.fileHandleForWriting.write(Data(exposition.utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0 && text.isEmpty, "promtool: \(text)")
+    }
+}

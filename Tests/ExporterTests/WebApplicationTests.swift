@@ -1,0 +1,187 @@
+import Exporter
+import Foundation
+import HTTPServer
+import Testing
+import TraceFS
+import TraceFSTesting
+
+/// The exporter's routes as a pure function of the request, over the in-memory kernel.
+@Suite struct WebApplicationTests {
+    static let token = "correct-horse-battery-staple"
+
+    struct App {
+        let fs: FakeKernelTraceFS
+        let app: WebApplication
+        let refresher: Refresher
+        let router: Router
+    }
+
+    func make(admin: Bool = true, fs: FakeKernelTraceFS = FakeKernelTraceFS(), refreshInterval: Double = 3600) throws -> App {
+        let config = try DefaultConfig.load().overriding(refreshInterval: refreshInterval)
+        let controller = TriggerController(fs: fs, config: config, logger: Fixtures.quietLogger)
+        let collector = HistCollector(config: config, reader: fs, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
+        let metrics = ExporterMetrics()
+        let refresher = Refresher(collector: collector, controller: controller, metrics: metrics, logger: Fixtures.quietLogger)
+        let app = WebApplication(
+            refresher: refresher, controller: controller, metrics: metrics,
+            options: .init(adminAuth: admin ? AdminAuth(token: Array(Self.token.utf8)) : nil, tracefsRoot: fs.root),
+            logger: Fixtures.quietLogger)
+        return App(fs: fs, app: app, refresher: refresher, router: app.router(includeAdmin: true))
+    }
+
+    func request(_ method: String, _ path: String, token: String? = WebApplicationTests.token, headers: [(String, String)] = []) -> HTTPRequest {
+        var all = headers.map { (name: $0.0.lowercased(), value: $0.1) }
+        if let token { all.append((name: "authorization", value: "Bearer \(token)")) }
+        return HTTPRequest(method: method, path: path, query: nil, headers: all, body: [], remoteAddress: "127.0.0.1:1")
+    }
+
+    func body(_ response: HTTPResponse) -> String {
+        switch response.body {
+        case .empty: return ""
+        case .bytes(let b): return String(decoding: b, as: UTF8.self)
+        case .shared(let s): return String(decoding: s.bytes, as: UTF8.self)
+        }
+    }
+
+    @Test func readyOnlyAfterTheFirstRefresh() throws {
+        let a = try make()
+        #expect(a.router.handle(request("GET", "/-/ready")).status == 503)
+        #expect(a.router.handle(request("GET", "/-/healthy")).status == 200)
+        a.refresher.refreshSharing()
+        #expect(a.router.handle(request("GET", "/-/ready")).status == 200)
+    }
+
+    @Test func installThenScrapeShowsTheMappedHistogram() throws {
+        let a = try make()
+        let install = a.router.handle(request("POST", "/api/v1/trigger-sets/wakeup_latency/install"))
+        #expect(install.status == 200, "\(body(install))")
+        #expect(body(install).contains("\"state\":\"installed\""))
+        #expect(a.fs.setEntries([
+            "{ cpu:          0, lat: ~ 2^3  } hitcount:          4  lat:         25",
+            "{ cpu:          1, lat: ~ 2^7  } hitcount:          1  lat:        100",
+        ], event: EventName(system: "synthetic", event: "ftrace_exporter_wakeup_lat"), instance: .named("ftrace_exporter"),
+           matching: "hist:keys=cpu,lat.log2:vals=hitcount,lat"))
+        a.refresher.refreshSharing()
+        let scrape = a.router.handle(request("GET", "/metrics", token: nil))
+        #expect(scrape.status == 200)
+        #expect(scrape.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
+        let text = body(scrape)
+        #expect(text.contains("ftrace_wakeup_latency_seconds_bucket{cpu=\"0\",le=\"8e-06\"} 4"))
+        #expect(text.contains("ftrace_wakeup_latency_seconds_count{cpu=\"1\"} 1"))
+        #expect(text.contains("ftrace_wakeup_latency_seconds_sum{cpu=\"0\"} 2.5e-05"))
+        #expect(text.contains("ftrace_exporter_trigger_set_state{set=\"wakeup_latency\",state=\"installed\"} 1"))
+        #expect(text.contains("ftrace_exporter_admin_requests_total{action=\"install\",code=\"200\"} 1"))
+    }
+
+    @Test func negotiationAndCompression() throws {
+        let a = try make()
+        a.refresher.refreshSharing()
+        let om = a.router.handle(request("GET", "/metrics", token: nil, headers: [("Accept", "application/openmetrics-text; version=1.0.0")]))
+        #expect(om.header("Content-Type") == "application/openmetrics-text; version=1.0.0; charset=utf-8")
+        #expect(body(om).hasSuffix("# EOF\n"))
+        let gz = a.router.handle(request("GET", "/metrics", token: nil, headers: [("Accept-Encoding", "gzip")]))
+        #expect(gz.header("Content-Encoding") == "gzip")
+        guard case .shared(let compressed) = gz.body, case .shared(let plain) = a.router.handle(request("GET", "/metrics", token: nil)).body else {
+            Issue.record("metrics not served from the shared snapshot")
+            return
+        }
+        #expect(compressed.bytes.starts(with: [0x1f, 0x8b]))
+        #expect(compressed.count < plain.count)
+    }
+
+    @Test func scrapesServeTheSameSnapshotUntilTheNextRefresh() throws {
+        let a = try make()
+        a.refresher.refreshSharing()
+        guard case .shared(let first) = a.router.handle(request("GET", "/metrics", token: nil)).body,
+              case .shared(let second) = a.router.handle(request("GET", "/metrics", token: nil)).body
+        else { Issue.record("not shared"); return }
+        #expect(first === second, "no copy or re-encoding per request")
+    }
+
+    @Test func refreshOnScrapeSharesOneReadAcrossConcurrentScrapes() throws {
+        let a = try make(refreshInterval: 0)
+        let before = a.fs.readCount
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            _ = a.router.handle(request("GET", "/metrics", token: nil))
+        }
+        let reads = a.fs.readCount - before
+        // One refresh reads a fixed number of files; 16 unshared refreshes would read 16 times as many.
+        a.refresher.refreshSharing()
+        let perRefresh = a.fs.readCount - before - reads
+        #expect(reads < perRefresh * 16, "reads \(reads), one refresh \(perRefresh)")
+    }
+
+    @Test func authentication() throws {
+        let a = try make()
+        for token in [nil, "wrong", String(Self.token.dropLast()), Self.token + "x", ""] as [String?] {
+            let r = a.router.handle(request("GET", "/api/v1/status", token: token))
+            #expect(r.status == 401, "\(token ?? "<none>")")
+            #expect(r.header("WWW-Authenticate") != nil)
+        }
+        #expect(a.router.handle(request("GET", "/api/v1/status")).status == 200)
+        var basic = request("GET", "/api/v1/status", token: nil)
+        basic.headers.append((name: "authorization", value: "Basic \(Self.token)"))
+        #expect(a.router.handle(basic).status == 401)
+    }
+
+    @Test func adminOffAnswers503AndWritesNothing() throws {
+        let a = try make(admin: false)
+        let r = a.router.handle(request("POST", "/api/v1/trigger-sets/wakeup_latency/install"))
+        #expect(r.status == 503)
+        #expect(body(r).contains("--admin.token-file"))
+        #expect(a.fs.writes.isEmpty)
+    }
+
+    @Test func unknownSetsAndHostileNames() throws {
+        let a = try make()
+        for name in ["nope", "%2e%2e", "..%2Fwakeup_latency", "wakeup_latency%0A", "wakeup_latency:pause", "!wakeup_latency",
+                     "hist:keys=pid", "wakeup%20latency"] {
+            let r = a.router.handle(request("POST", "/api/v1/trigger-sets/\(name)/install"))
+            #expect(r.status == 404, "\(name)")
+        }
+        #expect(a.fs.writes.isEmpty)
+    }
+
+    @Test func methodsAndPaths() throws {
+        let a = try make()
+        let wrong = a.router.handle(request("GET", "/api/v1/trigger-sets/wakeup_latency/install"))
+        #expect(wrong.status == 405)
+        #expect(wrong.header("Allow") == "POST")
+        let post = a.router.handle(request("POST", "/metrics"))
+        #expect(post.status == 405)
+        #expect(a.router.handle(request("GET", "/nope")).status == 404)
+        #expect(a.router.handle(request("GET", "/")).status == 200)
+        #expect(body(a.router.handle(request("GET", "/"))).contains("wakeup_latency"))
+    }
+
+    @Test func kernelWithoutHistTriggers() throws {
+        let a = try make(fs: FakeKernelTraceFS(features: .noHistTriggers))
+        let status = a.router.handle(request("GET", "/api/v1/status"))
+        #expect(body(status).contains("\"hist_triggers\":false"))
+        #expect(body(status).contains("CONFIG_HIST_TRIGGERS"))
+        let install = a.router.handle(request("POST", "/api/v1/trigger-sets/wakeup_latency/install"))
+        #expect(install.status == 503)
+        a.refresher.refreshSharing()
+        #expect(body(a.router.handle(request("GET", "/metrics", token: nil))).contains("ftrace_kernel_feature{feature=\"hist_triggers\"} 0"))
+    }
+
+    @Test func rejectedTriggerReportsTheKernelErrorAsJSON() throws {
+        let fs = FakeKernelTraceFS()
+        fs.failNext("instances/ftrace_exporter/events/sched/sched_switch/trigger", with: EINVAL, errorLog: "Couldn't find variable")
+        let a = try make(fs: fs)
+        let r = a.router.handle(request("POST", "/api/v1/trigger-sets/wakeup_latency/install"))
+        #expect(r.status == 422)
+        let text = body(r)
+        #expect(text.contains("\"errno\":\"EINVAL\""))
+        #expect(text.contains("Couldn't find variable"))
+        #expect(text.contains("\"rolled_back\""))
+    }
+
+    @Test func removeAllIsTheEmergencyStop() throws {
+        let a = try make()
+        #expect(a.router.handle(request("POST", "/api/v1/trigger-sets/wakeup_latency/install")).status == 200)
+        let r = a.router.handle(request("POST", "/api/v1/remove-all"))
+        #expect(r.status == 200)
+        #expect(!a.fs.exists("instances/ftrace_exporter"))
+    }
+}
