@@ -268,3 +268,65 @@ enum PromtoolCheck {
         #expect(p.terminationStatus == 0 && text.isEmpty, "promtool: \(text)")
     }
 }
+
+/// A real Prometheus server scraping the real daemon.
+@Suite(.serialized) struct PrometheusScrapeTests {
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    @Test func prometheusScrapesTheExporter() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") else {
+            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "prometheus is required in CI")
+            return
+        }
+        let d = try DaemonTests.Daemon()
+        defer { _ = d.stop() }
+        try d.waitReady()
+        let dir = d.dir.appendingPathComponent("prometheus")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("prometheus.yml")
+        try """
+            global: {scrape_interval: 1s, evaluation_interval: 1s}
+            scrape_configs:
+              - job_name: ftrace_exporter
+                static_configs: [{targets: ["127.0.0.1:\(d.port)"]}]
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let port = Self.freePort()
+        let prometheus = Process()
+        prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+        prometheus.arguments = ["--config.file", config.path, "--storage.tsdb.path", dir.appendingPathComponent("data").path,
+                                "--web.listen-address", "127.0.0.1:\(port)"]
+        prometheus.standardOutput = FileHandle.nullDevice
+        prometheus.standardError = FileHandle.nullDevice
+        try prometheus.run()
+        defer {
+            prometheus.terminate()
+            prometheus.waitUntilExit()
+        }
+        var up = ""
+        var families = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.5)
+            let (_, _, data) = try DaemonTests.curl(["http://127.0.0.1:\(port)/api/v1/query?query=up"])
+            up = String(decoding: data, as: UTF8.self)
+            if up.contains("\"1\"") {
+                let (_, _, f) = try DaemonTests.curl(["http://127.0.0.1:\(port)/api/v1/query?query=ftrace_kernel_feature"])
+                families = String(decoding: f, as: UTF8.self)
+                break
+            }
+        }
+        #expect(up.contains("\"value\":[") && up.contains("\"1\"]"), "up: \(up)")
+        #expect(families.contains("hist_triggers"), "\(families)")
+    }
+}
