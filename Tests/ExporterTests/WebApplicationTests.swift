@@ -1,4 +1,4 @@
-import Exporter
+@testable import Exporter
 import Foundation
 import HTTPServer
 import Testing
@@ -99,16 +99,29 @@ import TraceFSTesting
     }
 
     @Test func refreshOnScrapeSharesOneReadAcrossConcurrentScrapes() throws {
-        let a = try make(refreshInterval: 0)
-        let before = a.fs.readCount
-        DispatchQueue.concurrentPerform(iterations: 16) { _ in
-            _ = a.router.handle(request("GET", "/metrics", token: nil))
+        let fs = FakeKernelTraceFS()
+        let gated = GatedReader(fs)
+        let config = try DefaultConfig.load().overriding(refreshInterval: 0)
+        let controller = TriggerController(fs: fs, config: config, logger: Fixtures.quietLogger)
+        let collector = HistCollector(config: config, reader: gated, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
+        let refresher = Refresher(collector: collector, controller: controller, metrics: ExporterMetrics(), logger: Fixtures.quietLogger)
+        // The first scrape starts a refresh and is held inside it while 15 more arrive.
+        gated.close()
+        let done = DispatchGroup()
+        for _ in 0..<16 {
+            done.enter()
+            // Real threads: the dispatch pool grows slowly when its threads block.
+            Thread.detachNewThread {
+                _ = refresher.snapshotForScrape()
+                done.leave()
+            }
         }
-        let reads = a.fs.readCount - before
-        // One refresh reads a fixed number of files; 16 unshared refreshes would read 16 times as many.
-        a.refresher.refreshSharing()
-        let perRefresh = a.fs.readCount - before - reads
-        #expect(reads < perRefresh * 16, "reads \(reads), one refresh \(perRefresh)")
+        let deadline = Date().addingTimeInterval(20)
+        while refresher.scrapesSharingARefresh < 15 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(refresher.scrapesSharingARefresh == 15)
+        gated.open()
+        done.wait()
+        #expect(gated.refreshesStarted == 1, "16 concurrent scrapes, one read of the kernel")
     }
 
     @Test func authentication() throws {
@@ -183,5 +196,38 @@ import TraceFSTesting
         let r = a.router.handle(request("POST", "/api/v1/remove-all"))
         #expect(r.status == 200)
         #expect(!a.fs.exists("instances/ftrace_exporter"))
+    }
+}
+
+/// A reader that can hold the first read of a refresh until the test lets it go.
+final class GatedReader: TraceFileReader, @unchecked Sendable {
+    let inner: FakeKernelTraceFS
+    private let lock = NSLock()
+    private let gate = DispatchSemaphore(value: 0)
+    private var closed = false
+    private(set) var refreshesStarted = 0
+
+    init(_ inner: FakeKernelTraceFS) { self.inner = inner }
+
+    var root: String { inner.root }
+    func close() { lock.withLock { closed = true } }
+    func open() {
+        lock.withLock { closed = false }
+        gate.signal()
+    }
+
+    func read(_ relativePath: String) throws(TraceFSError) -> [UInt8] { try inner.read(relativePath) }
+    func exists(_ relativePath: String) -> Bool { inner.exists(relativePath) }
+
+    /// Every refresh starts by listing instances: count it there, and hold it while closed.
+    func list(_ relativePath: String) throws(TraceFSError) -> [String] {
+        if relativePath == "instances" {
+            let wait = lock.withLock { () -> Bool in
+                refreshesStarted += 1
+                return closed
+            }
+            if wait { gate.wait() }
+        }
+        return try inner.list(relativePath)
     }
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the scripts in scripts/vm/. Sourced, not run.
 # Sets REPO_ROOT and VM_CACHE, and provides timing, messages and package installation.
 

@@ -14,6 +14,8 @@ public final class Refresher: Sendable {
         var collector: HistCollector
         var interval: Double
         var timer: TimerHandle?
+        /// Scrapes waiting for a refresh that another scrape started.
+        var sharing = 0
     }
 
     /// Dispatch sources are thread-safe; the handle lets one live in the locked state.
@@ -75,6 +77,9 @@ public final class Refresher: Sendable {
 
     public var current: MetricsSnapshot? { state.withLock { $0.snapshot } }
 
+    /// How many scrapes are waiting on a refresh another scrape started.
+    var scrapesSharingARefresh: Int { state.withLock { $0.sharing } }
+
     /// Runs one refresh, or waits for the one already running and returns its result.
     @discardableResult
     public func refreshSharing() -> MetricsSnapshot {
@@ -86,8 +91,12 @@ public final class Refresher: Sendable {
             return (group, true, s.collector)
         }
         guard leader else {
+            state.withLock { $0.sharing += 1 }
             group.wait()
-            return state.withLock { $0.snapshot }!
+            return state.withLock { s in
+                s.sharing -= 1
+                return s.snapshot!
+            }
         }
         let snapshot = build(collector)
         state.withLock { s in
