@@ -9,21 +9,38 @@ import Darwin
 /// The only place this module calls into libc; each call retries EINTR and throws a
 /// typed error naming the path.
 enum SystemCalls {
-    static func readWholeFile(_ path: String, sizeHint: Int = 16 << 10) throws(TraceFSError) -> [UInt8] {
+    static func readWholeFile(_ path: String, sizeHint: Int = 4096) throws(TraceFSError) -> [UInt8] {
         let fd = try openRetrying(path, O_RDONLY | O_CLOEXEC)
         defer { _ = close(fd) }
         // tracefs reports size 0 for generated files: read until EOF, never trust stat.
+        // Reads go straight into the array's spare capacity: no zero-filled scratch buffer.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(sizeHint)
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        var capacity = max(sizeHint, 512)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(errno, path)
+            let start = bytes.count
+            var readError: Int32 = 0
+            var done = false
+            let grown = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                if start > 0 { _ = UnsafeMutableBufferPointer(rebasing: buffer[0..<start]).initialize(from: bytes) }
+                initialized = start
+                while initialized < capacity {
+                    let n = read(fd, buffer.baseAddress! + initialized, capacity - initialized)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        readError = errno
+                        return
+                    }
+                    if n == 0 {
+                        done = true
+                        return
+                    }
+                    initialized += n
+                }
             }
-            if n == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<n])
+            if readError != 0 { throw .system(readError, path) }
+            bytes = grown
+            if done { return bytes }
+            capacity *= 2
         }
     }
 

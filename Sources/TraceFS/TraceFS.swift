@@ -182,13 +182,15 @@ extension TraceFileReader {
         ((try? list("instances")) ?? []).map { .named($0) }
     }
 
-    /// Every event directory of an instance.
+    /// Every event directory of an instance. Names only, no stat per event: a system
+    /// directory holds its events plus the `enable` and `filter` files, and tracefs
+    /// instances hold a few thousand events.
     public func events(in instance: TraceInstance) throws(TraceFSError) -> [EventName] {
         let base = instance.directory + "events"
         var result: [EventName] = []
-        for system in try list(base) {
+        for system in try list(base) where system != "enable" && system != "header_page" && system != "header_event" {
             guard let events = try? list(base + "/" + system) else { continue }
-            for event in events where exists(base + "/" + system + "/" + event + "/trigger") {
+            for event in events where event != "enable" && event != "filter" {
                 result.append(EventName(system: system, event: event))
             }
         }

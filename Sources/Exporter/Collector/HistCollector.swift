@@ -73,12 +73,10 @@ public final class HistCollector: @unchecked Sendable {
             owned = [:]
         }
         var files = Set(owned.keys)
-        if config.discovery.enabled {
-            for instance in [TraceInstance.topLevel] + reader.instances() {
-                for event in (try? reader.events(in: instance)) ?? [] { files.insert(FileKey(instance: instance, event: event)) }
-            }
-        }
+        if config.discovery.enabled { files.formUnion(discoveryCandidates(excluding: ours)) }
 
+        var withTables: Set<FileKey> = []
+        defer { if scannedEverything { discoveredFiles = withTables } }
         var discoveryBudget = config.discovery.seriesLimit
         let discovery = DiscoveryMapper(pidLabels: config.discovery.pidLabels)
         for file in files.sorted() {
@@ -106,6 +104,7 @@ public final class HistCollector: @unchecked Sendable {
                 continue
             }
             if bytes.isEmpty && !isOwned { continue }
+            if !isOwned { withTables.insert(file) }
             var parsed: HistFile
             do {
                 parsed = try HistParser.parse(bytes)
@@ -139,6 +138,31 @@ public final class HistCollector: @unchecked Sendable {
             HealthFamilies.readResult(&families, fileLabels, success: true, seconds: seconds(since: start))
         }
         return (families.build(), failures)
+    }
+
+    /// Event files found holding tables at the last full scan.
+    private var discoveredFiles: Set<FileKey> = []
+    private var lastFullScan: UInt64?
+    private var scannedEverything = false
+
+    /// The hist files discovery reads this refresh. Listing and opening every event's
+    /// hist file (a few thousand) costs far more than reading the tables, so the full scan
+    /// runs every `rescan_interval`; between scans only files that held tables are read.
+    /// Our own instance is left to the trigger-set state, which reports foreign triggers there.
+    private func discoveryCandidates(excluding ours: TraceInstance) -> Set<FileKey> {
+        let now = clock()
+        let interval = UInt64(config.discovery.rescanInterval * 1e9)
+        if let last = lastFullScan, now &- last < interval {
+            scannedEverything = false
+            return discoveredFiles
+        }
+        lastFullScan = now
+        scannedEverything = true
+        var files: Set<FileKey> = []
+        for instance in [TraceInstance.topLevel] + reader.instances() where instance != ours || ours == .topLevel {
+            for event in (try? reader.events(in: instance)) ?? [] { files.insert(FileKey(instance: instance, event: event)) }
+        }
+        return files
     }
 
     private func format(_ file: FileKey) -> EventFormat? {

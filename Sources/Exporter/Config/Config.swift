@@ -41,6 +41,8 @@ public struct DiscoveryConfig: Sendable, Equatable {
     public var seriesLimit: Int
     /// Keep the pid of `.execname` keys as a `pid` label (unbounded; off by default).
     public var pidLabels: Bool
+    /// How often every event is checked for new hist tables; known tables are read every refresh.
+    public var rescanInterval: Double
 }
 
 /// A named group of synthetic events and triggers installed and removed together.

@@ -58,9 +58,14 @@ public enum ConfigLoader {
             refresh = seconds
         }
 
-        var discovery = DiscoveryConfig(enabled: true, seriesLimit: defaultDiscoverySeriesLimit, pidLabels: false)
+        var discovery = DiscoveryConfig(enabled: true, seriesLimit: defaultDiscoverySeriesLimit, pidLabels: false, rescanInterval: 30)
         if let d = top["discovery"] {
-            let m = try d.mapping(allowed: ["enabled", "series_limit", "pid_labels"])
+            let m = try d.mapping(allowed: ["enabled", "series_limit", "pid_labels", "rescan_interval"])
+            if let r = m["rescan_interval"] {
+                let text = try r.string()
+                guard let seconds = parseDuration(text) else { throw r.error("'\(text)' is not a duration (examples: 30s, 1m; 0 scans on every refresh)") }
+                discovery.rescanInterval = seconds
+            }
             if let e = m["enabled"] { discovery.enabled = try e.bool() }
             if let s = m["series_limit"] { discovery.seriesLimit = try s.int(minimum: 1) }
             if let p = m["pid_labels"] { discovery.pidLabels = try p.bool() }

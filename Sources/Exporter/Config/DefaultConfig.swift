@@ -13,6 +13,7 @@ public enum DefaultConfig {
           enabled: true
           series_limit: 10000
           pid_labels: false
+          rescan_interval: 30s      # how often every event is checked for new hist tables
         lifecycle:
           on_start: adopt           # keep our triggers found after a crash; "clean" removes them first
           remove_on_exit: true      # SIGTERM/SIGINT remove what the exporter installed

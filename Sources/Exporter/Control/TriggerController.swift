@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import HistFormat
 import Logging
 import Synchronization
@@ -144,7 +149,7 @@ public final class TriggerController: @unchecked Sendable {
                 do {
                     try fs.makeDirectory(write.path)
                     done.append(write)
-                } catch where error.kind == .system(errno: EEXIST_VALUE) {
+                } catch where error.kind == .system(errno: EEXIST) {
                     // Created by someone else in between: fine, it is ours to use.
                 } catch {
                     throw ControlError(.kernelRejected(write: write, errno: error.errnoValue ?? 0, errorLog: nil))
@@ -245,10 +250,20 @@ public final class TriggerController: @unchecked Sendable {
     func removeInstanceIfUnused() {
         guard case .named(let name) = instance, fs.exists("instances/\(name)") else { return }
         if config.triggerSets.contains(where: { status($0).triggers.contains(where: \.present) }) { return }
-        do {
-            try fs.removeDirectory("instances/\(name)")
-        } catch {
-            logger.warning("cannot remove the exporter's instance", metadata: ["instance": "\(name)", "err": "\(error)"])
+        // The kernel drops an instance's last reference from removed variable hists a moment
+        // after the removal returns; rmdir meanwhile answers EBUSY, so try again briefly.
+        var attempt = 0
+        while true {
+            do {
+                try fs.removeDirectory("instances/\(name)")
+                return
+            } catch where error.errnoValue == EBUSY && attempt < 20 {
+                attempt += 1
+                usleep(50_000)
+            } catch {
+                logger.warning("cannot remove the exporter's instance", metadata: ["instance": "\(name)", "err": "\(error)"])
+                return
+            }
         }
     }
 
@@ -377,4 +392,3 @@ extension TraceFSError {
     }
 }
 
-let EEXIST_VALUE: Int32 = 17
