@@ -3,7 +3,7 @@ SWIFT ?= swift
 BINARY := .build/release/ftrace_exporter
 ARGS ?=
 
-.PHONY: all build debug deps test unit-test golden update-golden run check-config clean
+.PHONY: all build debug deps test unit-test vm-test release-static demo update-golden run check-config clean
 
 all: build
 
@@ -16,11 +16,25 @@ build: deps
 debug: deps
 	$(SWIFT) build
 
-## test: everything CI runs: unit and fixture tests, goldens checked by promtool.
-test: deps
+## test: everything CI runs: unit and fixture tests, goldens checked by promtool, then the
+## scenarios on real Debian 6.1 and 6.12 kernels under qemu.
+test: unit-test vm-test
+
+unit-test: deps
 	@scripts/timed "swift test" $(SWIFT) test
 	@scripts/timed "goldens + promtool" scripts/check-goldens
 	@scripts/timed "end-to-end (--once over every fixture tree)" scripts/end-to-end-test
+
+release-static: deps
+	@scripts/timed "release build (static Swift runtime)" $(SWIFT) build -c release --static-swift-stdlib --product ftrace_exporter
+
+vm-test: release-static
+	@scripts/timed "VM scenarios on Debian 6.1" scripts/vm/scenarios --exporter $(BINARY) 6.1
+	@scripts/timed "VM scenarios on Debian 6.12" scripts/vm/scenarios --exporter $(BINARY) 6.12
+
+## demo: a real kernel in a VM with the exporter and some load, on 127.0.0.1:9747, until Ctrl-C.
+demo: deps
+	scripts/vm/demo $(ARGS)
 
 ## update-golden: rewrite the golden expositions from the fixture trees; review the diff.
 update-golden: deps
