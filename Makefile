@@ -24,6 +24,7 @@ unit-test: deps
 	@scripts/timed "swift test" $(SWIFT) test
 	@scripts/timed "goldens + promtool" scripts/check-goldens
 	@scripts/timed "end-to-end (--once over every fixture tree)" scripts/end-to-end-test
+	@scripts/timed "dashboards (structure, every query against a Prometheus)" scripts/check-dashboards
 
 release-static: deps
 	@scripts/timed "release build (static Swift runtime)" $(SWIFT) build -c release --static-swift-stdlib --product ftrace_exporter

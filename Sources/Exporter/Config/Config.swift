@@ -103,6 +103,15 @@ public struct LabelMapping: Sendable, Equatable {
     public var name: String
     /// For `.execname` keys: also export the pid under this label name.
     public var pidLabel: String?
+    /// How a numeric key becomes a label value, when the number alone says little.
+    public var decoder: LabelDecoder?
+}
+
+public enum LabelDecoder: String, Sendable, Equatable, CaseIterable {
+    /// A kernel `dev_t` as `MAJOR:MINOR`.
+    case device
+    /// `sched_switch`'s `prev_state` as the letters `ps` shows (`R`, `S`, `D`, ...; `R+` preempted).
+    case taskState = "task_state"
 }
 
 public struct ValueMapping: Sendable, Equatable {

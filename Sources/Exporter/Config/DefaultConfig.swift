@@ -44,6 +44,154 @@ public enum DefaultConfig {
                     - key: cpu
                       name: cpu
                   series_limit: 8192
+
+          - name: wakeup_latency_rt
+            description: >-
+              Wakeup latency of real-time tasks only (priority below 100: SCHED_FIFO/SCHED_RR),
+              per CPU. Same mechanism as wakeup_latency, with filters on both events.
+            install_on_start: false
+            synthetic_events:
+              - "ftrace_exporter_wakeup_rt_lat u64 lat"
+            triggers:
+              - event: sched/sched_waking
+                command: "hist:keys=pid:fte_wakeup_rt_ts=common_timestamp.usecs if prio < 100"
+              - event: sched/sched_switch
+                command: "hist:keys=next_pid:fte_wakeup_rt_lat=common_timestamp.usecs-$fte_wakeup_rt_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_rt_lat($fte_wakeup_rt_lat) if next_prio < 100"
+              - event: synthetic/ftrace_exporter_wakeup_rt_lat
+                command: "hist:keys=cpu,lat.log2:vals=hitcount,lat"
+                metric:
+                  name: ftrace_wakeup_latency_rt_seconds
+                  help: Wakeup latency of real-time tasks (priority below 100), per CPU, from an in-kernel log2 histogram.
+                  type: histogram
+                  bucket_key: lat
+                  scale: 0.000001
+                  sum_value: lat
+                  labels:
+                    - key: cpu
+                      name: cpu
+
+          - name: syscall_latency
+            description: >-
+              System call latency (raw_syscalls sys_enter to sys_exit of the same thread) by
+              syscall name, in nanoseconds. Every system call of the host passes through three
+              hist triggers: expect a few percent of overhead on syscall-heavy workloads.
+            install_on_start: false
+            synthetic_events:
+              - "ftrace_exporter_syscall_lat u64 lat; long id"
+            triggers:
+              - event: raw_syscalls/sys_enter
+                command: "hist:keys=common_pid:fte_sys_ts=common_timestamp:size=32768"
+              - event: raw_syscalls/sys_exit
+                command: "hist:keys=common_pid:fte_sys_lat=common_timestamp-$fte_sys_ts:onmatch(raw_syscalls.sys_enter).ftrace_exporter_syscall_lat($fte_sys_lat,id):size=32768"
+              - event: synthetic/ftrace_exporter_syscall_lat
+                command: "hist:keys=id.syscall,lat.log2:vals=hitcount,lat:size=16384"
+                metric:
+                  name: ftrace_syscall_latency_seconds
+                  help: System call latency by syscall, from an in-kernel log2 histogram of nanoseconds.
+                  type: histogram
+                  bucket_key: lat
+                  scale: 0.000000001
+                  sum_value: lat
+                  buckets: [0.000001024, 0.000004096, 0.000016384, 0.000065536, 0.000262144, 0.001048576, 0.004194304, 0.016777216, 0.067108864, 0.268435456, 1.073741824]
+                  labels:
+                    - key: id
+                      name: syscall
+
+          - name: block_io_latency
+            description: >-
+              Block I/O latency from block_rq_issue to block_rq_complete of the same request
+              (matched on device and sector), per device as MAJOR:MINOR.
+            install_on_start: false
+            synthetic_events:
+              - "ftrace_exporter_block_lat u64 lat; unsigned int dev"
+            triggers:
+              - event: block/block_rq_issue
+                command: "hist:keys=dev,sector:fte_blk_ts=common_timestamp.usecs:size=65536"
+              - event: block/block_rq_complete
+                command: "hist:keys=dev,sector:fte_blk_lat=common_timestamp.usecs-$fte_blk_ts:onmatch(block.block_rq_issue).ftrace_exporter_block_lat($fte_blk_lat,dev):size=65536"
+              - event: synthetic/ftrace_exporter_block_lat
+                command: "hist:keys=dev,lat.log2:vals=hitcount,lat"
+                metric:
+                  name: ftrace_block_io_latency_seconds
+                  help: Block I/O latency (issue to completion) per device, from an in-kernel log2 histogram.
+                  type: histogram
+                  bucket_key: lat
+                  scale: 0.000001
+                  sum_value: lat
+                  labels:
+                    - key: dev
+                      name: device
+                      decode: device
+
+          - name: irq_handler_duration
+            description: >-
+              Time spent in hard interrupt handlers (irq_handler_entry to irq_handler_exit), per
+              IRQ number, in nanoseconds.
+            install_on_start: false
+            synthetic_events:
+              - "ftrace_exporter_irq_dur u64 dur; int irq"
+            triggers:
+              - event: irq/irq_handler_entry
+                command: "hist:keys=irq:fte_irq_ts=common_timestamp"
+              - event: irq/irq_handler_exit
+                command: "hist:keys=irq:fte_irq_dur=common_timestamp-$fte_irq_ts:onmatch(irq.irq_handler_entry).ftrace_exporter_irq_dur($fte_irq_dur,irq)"
+              - event: synthetic/ftrace_exporter_irq_dur
+                command: "hist:keys=irq,dur.log2:vals=hitcount,dur"
+                metric:
+                  name: ftrace_irq_handler_duration_seconds
+                  help: Hard IRQ handler duration per IRQ number, from an in-kernel log2 histogram of nanoseconds.
+                  type: histogram
+                  bucket_key: dur
+                  scale: 0.000000001
+                  sum_value: dur
+                  buckets: [0.000000256, 0.000001024, 0.000004096, 0.000016384, 0.000065536, 0.000262144, 0.001048576, 0.004194304, 0.016777216]
+                  labels:
+                    - key: irq
+                      name: irq
+
+          - name: kmalloc_by_call_site
+            description: >-
+              kmalloc calls, requested and allocated bytes by calling function. kmalloc is one of
+              the hottest events in the kernel: install it to investigate, not permanently.
+            install_on_start: false
+            triggers:
+              - event: kmem/kmalloc
+                command: "hist:keys=call_site.sym:vals=bytes_req,bytes_alloc:size=4096"
+                metric:
+                  name: ftrace_kmalloc
+                  help: kmalloc calls by calling function.
+                  type: counter
+                  labels:
+                    - key: call_site
+                      name: function
+                  values:
+                    - column: hitcount
+                      suffix: calls
+                    - column: bytes_req
+                      suffix: requested_bytes
+                      help: Bytes requested from kmalloc, by calling function.
+                    - column: bytes_alloc
+                      suffix: allocated_bytes
+                      help: Bytes kmalloc allocated (requested plus slab rounding), by calling function.
+
+          - name: context_switches
+            description: >-
+              Context switches per CPU and state of the task switched out (R+ preempted, S
+              sleeping, D uninterruptible, ...).
+            install_on_start: false
+            triggers:
+              - event: sched/sched_switch
+                command: "hist:keys=cpu,prev_state:vals=hitcount:size=4096"
+                metric:
+                  name: ftrace_context_switches
+                  help: Context switches by CPU and by the state the previous task left in.
+                  type: counter
+                  labels:
+                    - key: cpu
+                      name: cpu
+                    - key: prev_state
+                      name: prev_state
+                      decode: task_state
         """
 
     public static func load() throws(ConfigError) -> ExporterConfig {

@@ -34,7 +34,7 @@ enum MetricMappingLoader {
 
         var labelNames: Set<String> = []
         for l in try m["labels"]?.sequence() ?? [] {
-            let lm = try l.mapping(allowed: ["key", "name", "pid_label"])
+            let lm = try l.mapping(allowed: ["key", "name", "pid_label", "decode"])
             guard let keyField = lm["key"] else { throw l.error("a label needs the key it comes from") }
             let key = try keyField.string()
             guard let spec = keySpec(key, in: trigger) else {
@@ -49,7 +49,16 @@ enum MetricMappingLoader {
                 try checkLabelName(pl, p, &labelNames)
                 pidLabel = pl
             }
-            mapping.labels.append(LabelMapping(key: spec.name, name: labelName, pidLabel: pidLabel))
+            var decoder: LabelDecoder?
+            if let d = lm["decode"] {
+                let text = try d.string()
+                guard let value = LabelDecoder(rawValue: text) else {
+                    throw d.error("decode must be one of \(LabelDecoder.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+                }
+                guard spec.keyKind == .plain else { throw d.error("decode applies to plain numeric keys only") }
+                decoder = value
+            }
+            mapping.labels.append(LabelMapping(key: spec.name, name: labelName, pidLabel: pidLabel, decoder: decoder))
         }
 
         switch kind {

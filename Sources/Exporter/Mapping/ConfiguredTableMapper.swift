@@ -28,7 +28,7 @@ struct ConfiguredTableMapper {
         for l in mapping.labels {
             guard let i = keyIndex[FieldSpec(name: l.key).canonicalName], i < entry.keys.count else { continue }
             let key = entry.keys[i].value
-            labels.append(Label(l.name, KeyLabels.value(key)))
+            labels.append(Label(l.name, KeyLabels.value(key, decoder: l.decoder)))
             if let pidName = l.pidLabel, let pid = KeyLabels.pid(key) { labels.append(Label(pidName, pid)) }
         }
         return labels

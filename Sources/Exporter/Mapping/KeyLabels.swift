@@ -20,6 +20,33 @@ enum KeyLabels {
         }
     }
 
+    /// The label value through a configured decoder.
+    static func value(_ key: KeyValue, decoder: LabelDecoder?) -> String {
+        guard let decoder, let number = unsignedNumber(key) else { return value(key) }
+        switch decoder {
+        case .device: return "\(number >> 20):\(number & 0xFFFFF)"
+        case .taskState: return taskState(number)
+        }
+    }
+
+    static func unsignedNumber(_ key: KeyValue) -> UInt64? {
+        switch key {
+        case .number(let v), .hex(let v): return v
+        case .signed(let v): return UInt64(bitPattern: v)
+        default: return nil
+        }
+    }
+
+    /// The kernel's own rendering in sched_switch's print fmt: state bits as letters
+    /// joined by `|`, `R` for none, `+` when the task was preempted (TASK_REPORT_MAX).
+    static func taskState(_ raw: UInt64) -> String {
+        let letters: [(UInt64, String)] = [(0x1, "S"), (0x2, "D"), (0x4, "T"), (0x8, "t"), (0x10, "X"), (0x20, "Z"), (0x40, "P"), (0x80, "I")]
+        let state = raw & 0xFF
+        var text = state == 0 ? "R" : letters.filter { state & $0.0 != 0 }.map(\.1).joined(separator: "|")
+        if raw & 0x100 != 0 { text += "+" }
+        return text
+    }
+
     static func pid(_ key: KeyValue) -> String? {
         if case .execname(_, let pid) = key { return String(pid) }
         return nil
