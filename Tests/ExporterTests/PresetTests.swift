@@ -1,0 +1,77 @@
+@testable import Exporter
+import HistFormat
+import Testing
+import TraceFS
+import TraceFSTesting
+
+/// The built-in presets, against the in-memory kernel; the VM scenarios run them for real.
+@Suite struct PresetTests {
+    static let presets = ["wakeup_latency", "wakeup_latency_rt", "syscall_latency", "block_io_latency",
+                          "irq_handler_duration", "kmalloc_by_call_site", "context_switches"]
+
+    @Test func theAllowListHoldsEveryPreset() throws {
+        let config = try DefaultConfig.load()
+        #expect(config.triggerSets.map(\.name) == Self.presets)
+        #expect(config.triggerSets.filter(\.installOnStart).map(\.name) == ["wakeup_latency"])
+        for set in config.triggerSets {
+            #expect(!set.description.isEmpty, "\(set.name) is documented")
+            #expect(set.triggers.contains { $0.metric != nil }, "\(set.name) exports something")
+        }
+    }
+
+    @Test(arguments: presets)
+    func installsAndRemovesCleanly(_ name: String) throws {
+        let fs = FakeKernelTraceFS()
+        let controller = TriggerController(fs: fs, config: try DefaultConfig.load(), logger: Fixtures.quietLogger)
+        #expect(try controller.install(name).state == .installed)
+        #expect(fs.writes.allSatisfy { $0.result == 0 }, "\(fs.writes.filter { $0.result != 0 })")
+        #expect(try controller.remove(name).state == .absent)
+        #expect(fs.writes.allSatisfy { $0.result == 0 })
+        #expect(!fs.exists("instances/ftrace_exporter"))
+    }
+
+    @Test func everyPresetCanBeInstalledTogether() throws {
+        let fs = FakeKernelTraceFS()
+        let controller = TriggerController(fs: fs, config: try DefaultConfig.load(), logger: Fixtures.quietLogger)
+        for name in Self.presets { #expect(try controller.install(name).state == .installed, "\(name)") }
+        for name in Self.presets { #expect(try controller.status(of: name).state == .installed, "\(name) after all") }
+        #expect(controller.removeAll().allSatisfy { $0.error == nil })
+        #expect(!fs.exists("instances/ftrace_exporter"))
+    }
+
+    @Test func taskStateLabels() {
+        let cases: [(UInt64, String)] = [(0, "R"), (1, "S"), (2, "D"), (4, "T"), (8, "t"), (0x80, "I"), (0x100, "R+"), (0x101, "S+"), (0x3, "S|D")]
+        for (raw, text) in cases { #expect(KeyLabels.taskState(raw) == text, "\(raw)") }
+    }
+
+    @Test func deviceLabels() {
+        #expect(KeyLabels.value(.number(8 << 20), decoder: .device) == "8:0")
+        #expect(KeyLabels.value(.number(259 << 20 | 1), decoder: .device) == "259:1")
+        #expect(KeyLabels.value(.number(42), decoder: nil) == "42")
+    }
+
+    @Test func contextSwitchesMapWithDecodedStates() throws {
+        let config = try DefaultConfig.load()
+        let metric = try #require(config.triggerSet(named: "context_switches")?.triggers[0].metric)
+        let text = """
+            # event histogram
+            #
+            # trigger info: hist:keys=common_cpu,prev_state:vals=hitcount:sort=hitcount:size=4096 [active]
+            #
+
+            { cpu:          0, prev_state:        256 } hitcount:          7
+            { cpu:          0, prev_state:          1 } hitcount:          5
+            { cpu:          1, prev_state:          2 } hitcount:          1
+
+            Totals:
+                Hits: 13
+                Entries: 3
+                Dropped: 0
+
+            """
+        let families = HistMapping.map(try HistParser.parse(text).blocks[0], with: metric)
+        #expect(families.map(\.name) == ["ftrace_context_switches"])
+        let labels = families[0].metrics.map { $0.labels.map(\.value) }
+        #expect(labels == [["0", "R+"], ["0", "S"], ["1", "D"]])
+    }
+}
