@@ -48,6 +48,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Benchmarks that print numbers against an in-process baseline (`make bench`).
+        .executableTarget(
+            name: "ftrace_exporter_bench",
+            dependencies: ["HistFormat", "Exposition", "Exporter", "TraceFS"]
+        ),
         .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
         .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting"]),

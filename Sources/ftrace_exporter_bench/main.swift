@@ -1,0 +1,1 @@
+print("benchmarks are being written")
