@@ -32,6 +32,9 @@ public struct LifecycleConfig: Sendable, Equatable {
     public var onStart: OnStart
     /// On SIGTERM/SIGINT, remove every set the exporter installed or adopted.
     public var removeOnExit: Bool
+    /// At every refresh, put back the missing pieces of sets this process owns (removed or
+    /// edited from outside). Off by default: a change made by hand is reported, not undone.
+    public var repair: Bool = false
 }
 
 public struct DiscoveryConfig: Sendable, Equatable {

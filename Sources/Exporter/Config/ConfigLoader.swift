@@ -73,7 +73,8 @@ public enum ConfigLoader {
 
         var lifecycle = LifecycleConfig(onStart: .adopt, removeOnExit: true)
         if let l = top["lifecycle"] {
-            let m = try l.mapping(allowed: ["on_start", "remove_on_exit"])
+            let m = try l.mapping(allowed: ["on_start", "remove_on_exit", "repair"])
+            if let r = m["repair"] { lifecycle.repair = try r.bool() }
             if let o = m["on_start"] {
                 let text = try o.string()
                 guard let value = LifecycleConfig.OnStart(rawValue: text) else { throw o.error("must be adopt or clean, got '\(text)'") }

@@ -17,6 +17,7 @@ public enum DefaultConfig {
         lifecycle:
           on_start: adopt           # keep our triggers found after a crash; "clean" removes them first
           remove_on_exit: true      # SIGTERM/SIGINT remove what the exporter installed
+          repair: false             # true: put back owned triggers removed or edited from outside
         trigger_sets:
           - name: wakeup_latency
             description: >-

@@ -315,6 +315,31 @@ public final class TriggerController: @unchecked Sendable {
         return failures
     }
 
+    /// With `lifecycle.repair`: owned sets found partial or drifted get their missing
+    /// pieces written again. Returns the sets repaired.
+    @discardableResult
+    public func repairOwned() -> [String] {
+        guard config.lifecycle.repair else { return [] }
+        var repaired: [String] = []
+        for name in ownedSets.sorted() {
+            guard let set = config.triggerSet(named: name) else { continue }
+            let current = status(set)
+            guard current.state == .partial || current.state == .drifted, current.triggers.contains(where: { !$0.present })
+                || current.syntheticEvents.contains(where: { !$0.present })
+            else { continue }
+            do throws(ControlError) {
+                let after = try install(name)
+                logger.warning("repaired trigger set changed from outside", metadata: [
+                    "set": "\(name)", "was": "\(current.state.rawValue)", "now": "\(after.state.rawValue)",
+                ])
+                repaired.append(name)
+            } catch {
+                logger.error("cannot repair trigger set", metadata: ["set": "\(name)", "err": "\(error)"])
+            }
+        }
+        return repaired
+    }
+
     /// At exit: removes what this process installed or adopted.
     public func removeOwned() -> [(set: String, error: ControlError)] {
         var failures: [(set: String, error: ControlError)] = []

@@ -109,6 +109,7 @@ public final class Refresher: Sendable {
 
     private func build(_ collector: HistCollector) -> MetricsSnapshot {
         let start = monotonicNanoseconds()
+        controller.repairOwned()
         let (families, failures) = collector.collectReporting()
         let statuses = controller.statuses()
         let duration = Double(monotonicNanoseconds() &- start) / 1e9
