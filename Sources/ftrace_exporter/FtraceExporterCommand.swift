@@ -34,8 +34,8 @@ struct FtraceExporterCommand: ParsableCommand {
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath: String = "/metrics"
 
-    @Option(name: .customLong("web.max-connections"), help: "Most concurrent HTTP connections per listener.")
-    var maxConnections: Int = 256
+    @Option(name: .customLong("web.max-connections"), help: "Most concurrent HTTP connections per listener; more are closed at once.")
+    var maxConnections: Int = 4096
 
     @Option(name: .customLong("web.connection-timeout"), help: "Idle HTTP connections are closed after this long.")
     var connectionTimeout: String = "30s"

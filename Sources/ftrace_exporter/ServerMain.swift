@@ -15,6 +15,14 @@ struct ServerMain {
     var logger: Logger
 
     func run() -> Never {
+        // A client that goes away mid-response must not kill the process, and idle or slow
+        // clients must not use up the descriptors a scrape needs: take the hard limit.
+        signal(SIGPIPE, SIG_IGN)
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
         let config: ExporterConfig
         do {
             config = try ConfigSource.load(path: options.configFile).overriding(refreshInterval: options.refreshInterval)
