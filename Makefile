@@ -3,7 +3,7 @@ SWIFT ?= swift
 BINARY := .build/release/ftrace_exporter
 ARGS ?=
 
-.PHONY: all build debug deps test unit-test vm-test release-static demo update-golden run check-config clean
+.PHONY: all build debug deps test unit-test sanitize vm-test release-static demo update-golden run check-config clean
 
 all: build
 
@@ -18,13 +18,18 @@ debug: deps
 
 ## test: everything CI runs: unit and fixture tests, goldens checked by promtool, then the
 ## scenarios on real Debian 6.1 and 6.12 kernels under qemu.
-test: unit-test vm-test
+test: unit-test sanitize vm-test
 
 unit-test: deps
 	@scripts/timed "swift test" $(SWIFT) test
 	@scripts/timed "goldens + promtool" scripts/check-goldens
 	@scripts/timed "end-to-end (--once over every fixture tree)" scripts/end-to-end-test
 	@scripts/timed "dashboards (structure, every query against a Prometheus)" scripts/check-dashboards
+
+## sanitize: the whole test suite again under AddressSanitizer and ThreadSanitizer.
+sanitize: deps
+	@scripts/timed "swift test under AddressSanitizer" $(SWIFT) test --sanitize=address --scratch-path .build-asan
+	@scripts/timed "swift test under ThreadSanitizer" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 
 release-static: deps
 	@scripts/timed "release build (static Swift runtime)" $(SWIFT) build -c release --static-swift-stdlib --product ftrace_exporter
