@@ -29,8 +29,11 @@ let package = Package(
         ),
         // zlib for gzip responses (Debian: zlib1g-dev).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // The embedded HTTP server: libmicrohttpd daemon, routing, responses, compression.
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib"]),
+        // libxcrypt for bcrypt password hashes (Debian: libcrypt-dev).
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        // The embedded HTTP server: libmicrohttpd daemon, routing, responses, compression, TLS,
+        // basic auth.
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib", "CCrypt"]),
         // Config, trigger sets, hist -> metric mapping, snapshots.
         .target(
             name: "Exporter",

@@ -22,12 +22,17 @@ public func formatGoFloat(_ v: Double) -> String {
 /// Appends `formatGoFloat(v)` as UTF-8 to `buffer`. The digits are built on
 /// the stack, and integral values never go through a String.
 public func appendGoFloat(_ v: Double, into buffer: inout [UInt8]) {
+    appendGoFloatBytes(v, into: &buffer)
+}
+
+/// `appendGoFloat` into any byte sink (the encoder's writer).
+func appendGoFloatBytes(_ v: Double, into buffer: inout some ByteSink) {
     if v.isNaN {
-        buffer.append(contentsOf: "NaN".utf8)
+        buffer.write("NaN")
         return
     }
     if v.isInfinite {
-        buffer.append(contentsOf: (v < 0 ? "-Inf" : "+Inf").utf8)
+        buffer.write(v < 0 ? "-Inf" : "+Inf")
         return
     }
     if v.sign == .minus {
@@ -119,7 +124,7 @@ private func shortestDecimal(
 /// Go's `%g` at shortest precision (`formatDigits` with `eprec = 6`), then
 /// `fmtE` or `fmtF`.
 private func appendInGoLayout(
-    digits: UnsafeBufferPointer<UInt8>, decimalPoint: Int, into buffer: inout [UInt8]
+    digits: UnsafeBufferPointer<UInt8>, decimalPoint: Int, into buffer: inout some ByteSink
 ) {
     let digitCount = digits.count
     let exponent = decimalPoint - 1
@@ -128,7 +133,7 @@ private func appendInGoLayout(
         buffer.append(digits[0])
         if digitCount > 1 {
             buffer.append(UInt8(ascii: "."))
-            buffer.append(contentsOf: digits[1...])
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: digits[1...]))
         }
         buffer.append(UInt8(ascii: "e"))
         buffer.append(UInt8(ascii: exponent < 0 ? "-" : "+"))
@@ -145,10 +150,10 @@ private func appendInGoLayout(
     // part padded with zeros, then only the significant fraction digits.
     if decimalPoint > 0 {
         if digitCount >= decimalPoint {
-            buffer.append(contentsOf: digits[..<decimalPoint])
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: digits[..<decimalPoint]))
         } else {
             buffer.append(contentsOf: digits)
-            buffer.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: decimalPoint - digitCount))
+            for _ in 0..<(decimalPoint - digitCount) { buffer.append(UInt8(ascii: "0")) }
         }
     } else {
         buffer.append(UInt8(ascii: "0"))
@@ -156,16 +161,16 @@ private func appendInGoLayout(
     if digitCount > decimalPoint {
         buffer.append(UInt8(ascii: "."))
         if decimalPoint < 0 {
-            buffer.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -decimalPoint))
+            for _ in 0..<(-decimalPoint) { buffer.append(UInt8(ascii: "0")) }
             buffer.append(contentsOf: digits)
         } else {
-            buffer.append(contentsOf: digits[decimalPoint...])
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: digits[decimalPoint...]))
         }
     }
 }
 
 /// Appends an unsigned integer in decimal, as Go's `strconv.AppendUint`.
-func appendDecimal(_ value: UInt64, into buffer: inout [UInt8]) {
+func appendDecimal(_ value: UInt64, into buffer: inout some ByteSink) {
     if value == 0 {
         buffer.append(UInt8(ascii: "0"))
         return

@@ -14,6 +14,8 @@ final class ServerCore: @unchecked Sendable {
     let maximumHeaderBytes: Int
     let connectionLimit: Int
     let statistics: ServerStatistics
+    /// TLS material and client-certificate policy; nil for plain HTTP.
+    let tls: TLSMaterial?
     private let sink: @Sendable (String) -> Void
     private let lock = Lock()
     private var inFlight = 0
@@ -26,6 +28,7 @@ final class ServerCore: @unchecked Sendable {
         maximumHeaderBytes: Int,
         connectionLimit: Int,
         statistics: ServerStatistics,
+        tls: TLSMaterial? = nil,
         sink: @escaping @Sendable (String) -> Void
     ) {
         self.handler = handler
@@ -33,6 +36,7 @@ final class ServerCore: @unchecked Sendable {
         self.maximumHeaderBytes = maximumHeaderBytes
         self.connectionLimit = connectionLimit
         self.statistics = statistics
+        self.tls = tls
         self.sink = sink
     }
 
@@ -92,9 +96,14 @@ final class ServerStatistics: @unchecked Sendable {
     private let lock = Lock()
     private var live = 0
     private var refused = 0
+    private var tlsStates = 0
 
     var liveRequestContexts: Int { lock.withLock { live } }
     var refusedConnections: Int { lock.withLock { refused } }
+    /// Per-connection client-certificate states not yet released (0 once every connection closed).
+    var liveTLSConnectionStates: Int { lock.withLock { tlsStates } }
+    func tlsStateCreated() { lock.withLock { tlsStates += 1 } }
+    func tlsStateFreed() { lock.withLock { tlsStates -= 1 } }
     func contextCreated() { lock.withLock { live += 1 } }
     func contextFreed() { lock.withLock { live -= 1 } }
     func connectionRefused() { lock.withLock { refused += 1 } }
@@ -166,10 +175,47 @@ func connectionNotifyCallback(
     guard let cls else { return }
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
     switch code {
-    case .CONNECTION_NOTIFY_STARTED: core.connectionOpened()
-    case .CONNECTION_NOTIFY_CLOSED: core.connectionClosed()
+    case .CONNECTION_NOTIFY_STARTED:
+        core.connectionOpened()
+        // libmicrohttpd has set up the TLS session but not started the handshake: the client
+        // certificate policy is applied to the session here.
+        if let material = core.tls, material.policy.requestsCertificate, let connection, let socketContext,
+            let session = CMicroHTTPD_connection_tls_session(connection)
+        {
+            let remote = CMicroHTTPD_connection_client_address(connection).map(formatSocketAddress) ?? ""
+            let state = TLSConnectionState(core: core, session: session, remoteAddress: remote)
+            gnutls_certificate_server_set_request(
+                session, material.policy.requiresCertificate ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST)
+            gnutls_session_set_verify_function(session, tlsVerifyCallback)
+            tlsSessions.insert(session, state)
+            core.statistics.tlsStateCreated()
+            socketContext.pointee = Unmanaged.passRetained(state).toOpaque()
+        }
+    case .CONNECTION_NOTIFY_CLOSED:
+        core.connectionClosed()
+        if core.tls != nil, let socketContext, let pointer = socketContext.pointee {
+            socketContext.pointee = nil
+            let state = Unmanaged<TLSConnectionState>.fromOpaque(pointer).takeRetainedValue()
+            tlsSessions.remove(state.session, state)
+            core.statistics.tlsStateFreed()
+        }
     @unknown default: break
     }
+}
+
+/// Whether the connection's client certificate satisfies the policy: decided once per connection
+/// (normally already inside the handshake), and checked before every request reaches the handler.
+private func clientCertificateAccepted(_ connection: OpaquePointer, material: TLSMaterial, core: ServerCore) -> Bool {
+    guard let session = CMicroHTTPD_connection_tls_session(connection) else { return false }
+    if let pointer = CMicroHTTPD_connection_socket_context(connection) {
+        return Unmanaged<TLSConnectionState>.fromOpaque(pointer).takeUnretainedValue().check(session: session, material: material)
+    }
+    if let reason = evaluateClientCertificate(session: session, material: material) {
+        let remote = CMicroHTTPD_connection_client_address(connection).map(formatSocketAddress) ?? ""
+        core.log("TLS client certificate rejected (client \(remote)): \(reason)")
+        return false
+    }
+    return true
 }
 
 func errorLogCallback(_ cls: UnsafeMutableRawPointer?, _ format: UnsafePointer<CChar>?, _ arguments: CVaListPointer?) {
@@ -210,6 +256,12 @@ func accessHandlerCallback(
 
     if !context.headersChecked {
         context.headersChecked = true
+        if let material = core.tls, material.policy.requestsCertificate,
+            !clientCertificateAccepted(connection, material: material, core: core)
+        {
+            // Closes the connection without a response, as a failed handshake would.
+            return .NO
+        }
         let headerBytes = CMicroHTTPD_connection_request_header_size(connection)
         if headerBytes > core.maximumHeaderBytes {
             return queue(.text(431, "request header fields too large\n"), on: connection, core: core)

@@ -32,6 +32,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// Receives libmicrohttpd's error messages (one line each) while the server runs; nil writes
     /// them to standard error. Failures to start are reported by `start()` instead.
     public var errorLog: (@Sendable (String) -> Void)? = nil
+    /// TLS (HTTPS) settings; nil serves plain HTTP. A TLS listener accepts TLS only: plain HTTP
+    /// requests fail the handshake and are closed.
+    public var tls: TLSConfiguration? = nil
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -43,7 +46,8 @@ public struct HTTPServerConfiguration: Sendable {
         maximumBodyBytes: Int = 64 << 10,
         maximumHeaderBytes: Int = 16 << 10,
         shutdownGraceSeconds: Int = 5,
-        errorLog: (@Sendable (String) -> Void)? = nil
+        errorLog: (@Sendable (String) -> Void)? = nil,
+        tls: TLSConfiguration? = nil
     ) {
         self.address = address
         self.port = port
@@ -54,6 +58,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.maximumHeaderBytes = maximumHeaderBytes
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.errorLog = errorLog
+        self.tls = tls
     }
 }
 

@@ -13,14 +13,17 @@ import Musl
 /// of those threads, so the handler must be quick and must not block on the server itself (in
 /// particular it must not call `stop()`).
 public final class HTTPServer: @unchecked Sendable {
-    private let configuration: HTTPServerConfiguration
+    typealias Running = (daemon: OpaquePointer, core: Unmanaged<ServerCore>, port: UInt16)
+
+    /// Guarded by `lifecycle`.
+    private var configuration: HTTPServerConfiguration
     private let handler: @Sendable (HTTPRequest) -> HTTPResponse
-    /// Serialises start() and stop() with each other.
+    /// Serialises start(), stop() and updateTLS() with each other.
     private let lifecycle = Lock()
     /// Guards `running` only, so that `port` never waits for a shutdown in progress (a handler
     /// reading it during stop() would otherwise hold up its own request).
     private let state = Lock()
-    private var running: (daemon: OpaquePointer, core: Unmanaged<ServerCore>, port: UInt16)?
+    private var running: Running?
     let statistics = ServerStatistics()
 
     /// Creates a stopped server; `start()` binds and begins serving.
@@ -42,7 +45,7 @@ public final class HTTPServer: @unchecked Sendable {
             if let current = state.withLock({ running }) {
                 throw HTTPServerError(kind: .alreadyRunning, message: "the HTTP server is already running on port \(current.port)")
             }
-            let launched = try launch()
+            let launched = try launch(configuration, listenSocket: nil)
             state.withLock { running = launched }
         }
     }
@@ -53,27 +56,80 @@ public final class HTTPServer: @unchecked Sendable {
     /// whose thread it waits for.
     public func stop() {
         lifecycle.withLock {
-            guard let current = state.withLock({ () -> (daemon: OpaquePointer, core: Unmanaged<ServerCore>, port: UInt16)? in
+            guard let current = state.withLock({ () -> Running? in
                 defer { running = nil }
                 return running
             }) else { return }
             // Quiescing first closes the door without cutting responses in flight; the listening
             // socket it hands back is ours to close, and only after MHD_stop_daemon.
             let listenSocket = MHD_quiesce_daemon(current.daemon)
-            let core = current.core.takeUnretainedValue()
-            var waitedMilliseconds = 0
-            while core.inFlightRequests > 0 && waitedMilliseconds < configuration.shutdownGraceSeconds * 1000 {
-                usleep(10_000)
-                waitedMilliseconds += 10
-            }
-            MHD_stop_daemon(current.daemon)
+            retire(current)
             if listenSocket >= 0 { close(listenSocket) }
-            current.core.release()
         }
     }
 
-    private func launch() throws(HTTPServerError) -> (daemon: OpaquePointer, core: Unmanaged<ServerCore>, port: UInt16) {
-        let c = configuration
+    /// Replaces the TLS settings (new certificate, key, client CAs, policy or versions; nil turns
+    /// TLS off) without closing the listening socket: a new libmicrohttpd daemon takes the socket
+    /// over, so no connection attempt is refused, while the old daemon stops accepting, finishes
+    /// the requests it is answering (for at most `shutdownGraceSeconds`) and closes its
+    /// connections. Invalid settings are refused before anything changes. On a stopped server
+    /// the settings apply at the next `start()`. Must not be called from the handler.
+    public func updateTLS(_ tls: TLSConfiguration?) throws(HTTPServerError) {
+        try lifecycle.withLock { () throws(HTTPServerError) in
+            var next = configuration
+            next.tls = tls
+            if let tls {
+                do throws(TLSConfigurationError) {
+                    try tls.validate()
+                } catch {
+                    throw HTTPServerError(kind: .invalidConfiguration, message: "invalid TLS configuration: \(error.message)")
+                }
+            }
+            guard let current = state.withLock({ running }) else {
+                configuration = next
+                return
+            }
+            if configuration.tls == tls { return }
+            let listenSocket = MHD_quiesce_daemon(current.daemon)
+            guard listenSocket >= 0 else {
+                throw HTTPServerError(kind: .startFailed, message: "cannot take over the listening socket to change TLS settings")
+            }
+            let launched: Running
+            do throws(HTTPServerError) {
+                launched = try launch(next, listenSocket: listenSocket, knownPort: current.port)
+            } catch {
+                // Not expected after validation; serve on with the previous settings.
+                if let restored = try? launch(configuration, listenSocket: listenSocket, knownPort: current.port) {
+                    state.withLock { running = restored }
+                } else {
+                    close(listenSocket)
+                    state.withLock { running = nil }
+                }
+                retire(current)
+                throw error
+            }
+            configuration = next
+            state.withLock { running = launched }
+            retire(current)
+        }
+    }
+
+    /// Waits for a quiesced daemon's requests in flight (at most `shutdownGraceSeconds`), then
+    /// stops it and releases its state.
+    private func retire(_ old: Running) {
+        let core = old.core.takeUnretainedValue()
+        var waitedMilliseconds = 0
+        while core.inFlightRequests > 0 && waitedMilliseconds < configuration.shutdownGraceSeconds * 1000 {
+            usleep(10_000)
+            waitedMilliseconds += 10
+        }
+        MHD_stop_daemon(old.daemon)
+        old.core.release()
+    }
+
+    /// Starts a daemon for `c`, on a new socket bound to the configured address, or on
+    /// `listenSocket` (already bound and listening, handed over from a quiesced daemon).
+    private func launch(_ c: HTTPServerConfiguration, listenSocket: Int32?, knownPort: UInt16 = 0) throws(HTTPServerError) -> Running {
         func invalid(_ message: String) -> HTTPServerError {
             HTTPServerError(kind: .invalidConfiguration, message: "invalid HTTP server configuration: \(message)")
         }
@@ -89,6 +145,15 @@ public final class HTTPServer: @unchecked Sendable {
         guard c.maximumHeaderBytes >= 256 && c.maximumHeaderBytes <= 1 << 24 else {
             throw invalid("maximumHeaderBytes must be in 256...16777216, not \(c.maximumHeaderBytes)")
         }
+        var material: TLSMaterial?
+        if let tls = c.tls {
+            do throws(TLSConfigurationError) {
+                try tls.validate()
+                material = TLSMaterial(tls, priorities: try tls.priorities())
+            } catch {
+                throw HTTPServerError(kind: .invalidConfiguration, message: "invalid TLS configuration: \(error.message)")
+            }
+        }
 
         var address = try ListenAddress(c.address, port: c.port)
         let sink = c.errorLog ?? { message in
@@ -101,6 +166,7 @@ public final class HTTPServer: @unchecked Sendable {
             maximumHeaderBytes: c.maximumHeaderBytes,
             connectionLimit: c.connectionLimit,
             statistics: statistics,
+            tls: material,
             sink: sink
         )
         let retained = Unmanaged.passRetained(core)
@@ -111,6 +177,7 @@ public final class HTTPServer: @unchecked Sendable {
         if address.isIPv6 {
             flags |= address.dualStack ? MHD_USE_DUAL_STACK.rawValue : MHD_USE_IPv6.rawValue
         }
+        if material != nil { flags |= MHD_USE_TLS.rawValue }
 
         let completed: MHD_RequestCompletedCallback = requestCompletedCallback
         let uriLog: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) -> UnsafeMutableRawPointer? = uriLogCallback
@@ -136,11 +203,25 @@ public final class HTTPServer: @unchecked Sendable {
                 MHD_OptionItem(option: .CONNECTION_LIMIT, value: hardConnectionLimit, ptr_value: nil),
                 MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: c.connectionTimeoutSeconds, ptr_value: nil),
                 MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: memoryLimit, ptr_value: nil),
-                MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: sockaddr),
                 MHD_OptionItem(option: .NOTIFY_COMPLETED, value: unsafeBitCast(completed, to: Int.self), ptr_value: cls),
                 MHD_OptionItem(option: .NOTIFY_CONNECTION, value: unsafeBitCast(connectionNotify, to: Int.self), ptr_value: cls),
                 MHD_OptionItem(option: .URI_LOG_CALLBACK, value: unsafeBitCast(uriLog, to: Int.self), ptr_value: cls),
             ]
+            if let listenSocket {
+                options.append(MHD_OptionItem(option: .LISTEN_SOCKET, value: Int(listenSocket), ptr_value: nil))
+            } else {
+                options.append(MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: sockaddr))
+            }
+            if let material {
+                options.append(MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: UnsafeMutableRawPointer(material.key)))
+                options.append(MHD_OptionItem(option: .HTTPS_MEM_CERT, value: 0, ptr_value: UnsafeMutableRawPointer(material.certificate)))
+                options.append(MHD_OptionItem(option: .HTTPS_PRIORITIES, value: 0, ptr_value: UnsafeMutableRawPointer(material.priorities)))
+                if let trust = material.trust {
+                    // Trust anchors for verifying client certificates (and the authorities named
+                    // in the certificate request).
+                    options.append(MHD_OptionItem(option: .HTTPS_MEM_TRUST, value: 0, ptr_value: UnsafeMutableRawPointer(trust)))
+                }
+            }
             if c.threadPoolSize > 1 {
                 options.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: c.threadPoolSize, ptr_value: nil))
             }
@@ -157,7 +238,7 @@ public final class HTTPServer: @unchecked Sendable {
             retained.release()
             throw HTTPServerError.startFailure(address: address.description, errno: startErrno, messages: messages)
         }
-        let port = CMicroHTTPD_daemon_bind_port(daemon)
+        let port = listenSocket == nil ? CMicroHTTPD_daemon_bind_port(daemon) : knownPort
         return (daemon, retained, port == 0 ? c.port : port)
     }
 }

@@ -29,7 +29,15 @@ struct ByteCursor {
     /// Where the current line ends (the index of its `\n`, or the end of input).
     func endOfLine(from start: Int? = nil) -> Int {
         var i = start ?? index
-        while i < bytes.count && bytes[i] != 0x0A { i += 1 }
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return i }
+        // Eight bytes at a time: a word has a `\n` when `word ^ 0x0a0a...` has a zero byte.
+        while i + 8 <= count {
+            let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ 0x0A0A_0A0A_0A0A_0A0A
+            if (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0 { break }
+            i += 8
+        }
+        while i < count && base[i] != 0x0A { i += 1 }
         return i
     }
 

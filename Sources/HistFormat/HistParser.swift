@@ -6,7 +6,7 @@
 public enum HistParser {
     public static func parse(_ bytes: [UInt8]) throws(HistParseError) -> HistFile {
         let result: Result<HistFile, HistParseError> = bytes.withUnsafeBufferPointer { buffer in
-            var parser = Parser(cursor: ByteCursor(buffer))
+            var parser = Parser(cursor: ByteCursor(buffer), strings: StringCache(inputSize: buffer.count))
             do throws(HistParseError) {
                 return .success(try parser.parseFile())
             } catch {
@@ -54,6 +54,22 @@ private enum Literal {
 
 private struct Parser {
     var cursor: ByteCursor
+    /// Key and value names, symbols, comms and stack frames repeat from entry to entry.
+    var strings = StringCache()
+    /// The frames of the stack being read, reused so each stack gets one exact-size array.
+    var frameScratch: [String] = []
+
+    /// The text in `range`, without the kernel's padding when `trimmed`, shared with an
+    /// earlier identical text where there was one.
+    mutating func text(_ range: Range<Int>, trimmed: Bool = false) -> String {
+        var lo = range.lowerBound
+        var hi = range.upperBound
+        if trimmed {
+            while hi > lo && (cursor.bytes[hi - 1] == 0x20 || cursor.bytes[hi - 1] == 0x09) { hi -= 1 }
+            while lo < hi && (cursor.bytes[lo] == 0x20 || cursor.bytes[lo] == 0x09) { lo += 1 }
+        }
+        return strings.string(UnsafeBufferPointer(rebasing: cursor.bytes[lo..<hi]))
+    }
 
     mutating func parseFile() throws(HistParseError) -> HistFile {
         var file = HistFile()
@@ -126,6 +142,7 @@ private struct Parser {
             try cursor.expect(Literal.keyClose, "' }' closing the keys")
         }
         var entry = HistEntry(keys: keys, hitcount: nil)
+        if layout.valueCapacity > 0 { entry.values.reserveCapacity(layout.valueCapacity) }
         try parseValues(into: &entry, layout)
         if !cursor.atEnd { cursor.consumeNewline() }
         while cursor.hasPrefix(Literal.tabMax) || cursor.hasPrefix(Literal.tabChanged) {
@@ -142,10 +159,10 @@ private struct Parser {
             guard let dot = cursor.find(Literal.dotStacktrace, from: cursor.index, limit: lineEnd) else {
                 throw cursor.error(.expected("'<field>.stacktrace'"))
             }
-            let name = cursor.string(cursor.index..<dot)
+            let name = text(cursor.index..<dot)
             cursor.index = dot + Literal.dotStacktrace.count
             var frames: [String] = []
-            let first = cursor.trimmedString(cursor.index..<lineEnd)
+            let first = text(cursor.index..<lineEnd, trimmed: true)
             if !first.isEmpty { frames.append(first) }
             cursor.index = lineEnd
             if cursor.atEnd { throw cursor.error(.unexpectedEndOfInput(expected: "stack frames")) }
@@ -160,7 +177,7 @@ private struct Parser {
             if lineEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "a key name and ':'")) }
             throw cursor.error(.expected("a key name and ':'"))
         }
-        let name = cursor.string(nameStart..<cursor.index)
+        let name = text(nameStart..<cursor.index)
 
         if kind == .stacktrace {
             try cursor.expect(Literal.colonNewline, "':' and a new line after a stack key")
@@ -188,7 +205,7 @@ private struct Parser {
                 throw cursor.error(lineEnd >= cursor.bytes.count
                     ? .unexpectedEndOfInput(expected: "'[number]'") : .expected("a name and '[number]'"))
             }
-            let text = cursor.trimmedString(textStart..<open)
+            let text = text(textStart..<open, trimmed: true)
             cursor.index = open + 1
             cursor.skipSpaces()
             let number = try cursor.readDecimal("a number in brackets")
@@ -244,7 +261,7 @@ private struct Parser {
             throw cursor.error(.expected(isLast ? "' }' after the key" : "', <key>:' after the key"))
         }
         cursor.index = end
-        return cursor.trimmedString(start..<end)
+        return text(start..<end, trimmed: true)
     }
 
     /// Where a key's text ends: before `, <name>:` (or `, <name>.stacktrace`) for inner
@@ -298,14 +315,14 @@ private struct Parser {
 
     /// Stack frames: indented lines until a line that starts with `,` or `}`.
     mutating func parseFrames() throws(HistParseError) -> [String] {
-        var frames: [String] = []
+        frameScratch.removeAll(keepingCapacity: true)
         while true {
             guard let b = cursor.peek() else { throw cursor.error(.unexpectedEndOfInput(expected: "stack frames and '}'")) }
-            if b == 0x2C || b == 0x7D { return frames }
+            if b == 0x2C || b == 0x7D { return Array(frameScratch) }
             guard b == 0x20 || b == 0x09 else { throw cursor.error(.expected("an indented stack frame, ',' or '}'")) }
             let end = cursor.endOfLine()
             if end >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "the end of a stack frame")) }
-            frames.append(cursor.trimmedString(cursor.index..<end))
+            frameScratch.append(text(cursor.index..<end, trimmed: true))
             cursor.index = end
             cursor.consumeNewline()
         }
@@ -326,7 +343,7 @@ private struct Parser {
                 if lineEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "':' after a value name")) }
                 throw cursor.error(.expected("':' after a value name"))
             }
-            let name = cursor.string(nameStart..<cursor.index)
+            let name = text(nameStart..<cursor.index)
             if cursor.hasPrefix(Literal.percentColon) {
                 cursor.index += Literal.percentColon.count
                 if cursor.hasPrefix(Literal.errorMark) {
@@ -487,9 +504,13 @@ private struct EntryLayout {
     let keyKinds: [KeyKind]
     let savedNames: Set<String>
     private let styles: [String: ValueStyle]
+    /// The printed value columns besides the hitcount: the room an entry's values need.
+    let valueCapacity: Int
 
     init(_ info: TriggerInfo) {
         keyKinds = info.keys.map(\.keyKind)
+        let printed = info.printedValues
+        valueCapacity = printed.count - (printed.first?.name == "hitcount" ? 1 : 0)
         savedNames = Set(info.savedFieldNames)
         var styles: [String: ValueStyle] = [:]
         for value in info.values {
@@ -498,5 +519,78 @@ private struct EntryLayout {
         self.styles = styles
     }
 
-    func valueStyle(_ name: String) -> ValueStyle { styles[name] ?? .decimal }
+    func valueStyle(_ name: String) -> ValueStyle { styles.isEmpty ? .decimal : styles[name] ?? .decimal }
+}
+
+/// Strings made from bytes, remembered in a small direct-mapped table so a text seen
+/// again (a key name, a symbol, a comm, a stack frame) is shared rather than allocated
+/// and validated again. A hit is confirmed byte for byte; a miss makes the string as
+/// `String(decoding:as:)` always did, so the strings are the same either way.
+struct StringCache {
+    private var slots: [String?] = []
+    private var mask = 0
+    /// A table sized to the input: one slot per ~64 bytes of hist text, 256 to 16384.
+    private let slotCount: Int
+
+    init(inputSize: Int = 0) {
+        var n = 256
+        while n < 16384 && n * 64 < inputSize { n *= 2 }
+        slotCount = n
+    }
+
+    mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if bytes.isEmpty { return "" }
+        if slots.isEmpty {
+            slots = Array(repeating: nil, count: slotCount)
+            mask = slotCount - 1
+        }
+        let slot = Int(truncatingIfNeeded: Self.hash(bytes)) & mask
+        if let cached = slots[slot], Self.equal(cached, bytes) { return cached }
+        let made = String(decoding: bytes, as: UTF8.self)
+        slots[slot] = made
+        return made
+    }
+
+    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        string.utf8.withContiguousStorageIfAvailable { stored in
+            guard stored.count == bytes.count, let a = stored.baseAddress, let b = bytes.baseAddress else {
+                return stored.count == bytes.count
+            }
+            let count = bytes.count
+            var i = 0
+            while i + 8 <= count {
+                if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
+                    return false
+                }
+                i += 8
+            }
+            while i < count {
+                if a[i] != b[i] { return false }
+                i += 1
+            }
+            return true
+        } ?? false
+    }
+
+    @inline(__always)
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        let count = bytes.count
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(count)
+        var i = 0
+        while i + 8 <= count {
+            h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < count {
+            tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 32)
+    }
 }

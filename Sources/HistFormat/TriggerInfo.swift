@@ -136,7 +136,13 @@ public struct TriggerInfo: Hashable, Sendable {
     /// The values the kernel prints: variables and expressions never appear in the table.
     public var printedValues: [FieldSpec] {
         effectiveValues.filter { spec in
-            spec.name == "hitcount" || !spec.name.contains(where: { "+-*/$".contains($0) })
+            if spec.name == "hitcount" { return true }
+            // An ASCII name is checked byte by byte; the characters are the bytes there.
+            if spec.name.utf8.allSatisfy({ $0 < 0x80 }) {
+                return !spec.name.utf8.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "*")
+                    || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "$") }
+            }
+            return !spec.name.contains(where: { "+-*/$".contains($0) })
         }
     }
 
@@ -293,6 +299,29 @@ func topLevelRange(of needle: String, in text: Substring) -> Range<Substring.Ind
 
 /// Splits on `separator` outside parentheses, so `onmatch(a.b).f($x,y)` stays whole.
 func splitTopLevel(_ text: Substring, on separator: Character) -> [Substring] {
+    // ASCII text (what the kernel prints) is split on bytes: there every byte is a
+    // character, so the parts are the ones the character walk below finds.
+    if let separatorByte = separator.asciiValue, text.utf8.allSatisfy({ $0 < 0x80 }) {
+        var parts: [Substring] = []
+        let utf8 = text.utf8
+        var depth = 0
+        var start = text.startIndex
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            let c = utf8[i]
+            if c == UInt8(ascii: "(") {
+                depth += 1
+            } else if c == UInt8(ascii: ")") {
+                depth = max(0, depth - 1)
+            } else if c == separatorByte && depth == 0 {
+                parts.append(text[start..<i])
+                start = utf8.index(after: i)
+            }
+            i = utf8.index(after: i)
+        }
+        parts.append(text[start..<text.endIndex])
+        return parts
+    }
     var parts: [Substring] = []
     var depth = 0
     var start = text.startIndex

@@ -66,6 +66,12 @@ enum SystemCalls {
         return names.sorted()
     }
 
+    /// The errno `stat` gives for a path, 0 when it succeeds.
+    static func accessError(_ path: String) -> Int32 {
+        var st = stat()
+        return stat(path, &st) == 0 ? 0 : errno
+    }
+
     enum FileKind { case directory, file, other }
 
     static func kind(_ path: String) -> FileKind? {

@@ -105,8 +105,12 @@ public struct TraceFS: TraceFileReader {
             guard fs.exists("events") else { throw TraceFSError(.notTraceFS, path: explicitPath) }
             return fs
         }
-        for candidate in candidates where SystemCalls.kind(candidate + "/events") == .directory {
-            return TraceFS(root: candidate)
+        for candidate in candidates {
+            if SystemCalls.kind(candidate + "/events") == .directory { return TraceFS(root: candidate) }
+            // Mounted but closed to us (tracefs is root-only, mode 0700): say so, rather than
+            // "not found", which would send the operator looking for a mount.
+            let errno = SystemCalls.accessError(candidate + "/events")
+            if errno == EACCES || errno == EPERM { throw .system(errno, candidate) }
         }
         if let table = try? SystemCalls.readWholeFile(mounts) {
             for line in String(decoding: table, as: UTF8.self).split(separator: "\n") {

@@ -38,6 +38,8 @@ public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible 
             return "tracefs not found (searched \(searched.joined(separator: ", ")) and /proc/mounts); mount it with 'mount -t tracefs nodev /sys/kernel/tracing' or pass --path.tracefs"
         case .notTraceFS:
             return "\(path): not a tracefs root (no events/ directory)"
+        case .system(let errno) where errno == EACCES || errno == EPERM:
+            return "\(path): \(errnoName(errno)) (\(String(cString: strerror(errno)))): tracefs is root-only; run as root or with CAP_DAC_OVERRIDE (see deploy/README.md), and check that the kernel is not locked down"
         case .system(let errno):
             return "\(path): \(errnoName(errno)) (\(String(cString: strerror(errno))))"
         }

@@ -34,6 +34,9 @@ struct FtraceExporterCommand: ParsableCommand {
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath: String = "/metrics"
 
+    @Option(name: .customLong("web.config.file"), help: "Web configuration file (TLS, basic auth, headers) in Prometheus exporter-toolkit format; re-read on SIGHUP.")
+    var webConfigFile: String?
+
     @Option(name: .customLong("web.max-connections"), help: "Most concurrent HTTP connections per listener; more are closed at once.")
     var maxConnections: Int = 4096
 
@@ -93,7 +96,7 @@ struct FtraceExporterCommand: ParsableCommand {
                 telemetryPath: telemetryPath, adminTokenFile: adminTokenFile,
                 adminListenAddress: adminListenAddress.flatMap(ListenAddress.init),
                 refreshInterval: refreshInterval.flatMap(parseDurationFlag), maxConnections: maxConnections,
-                connectionTimeout: Int(parseDurationFlag(connectionTimeout)!.rounded(.up)))
+                connectionTimeout: Int(parseDurationFlag(connectionTimeout)!.rounded(.up)), webConfigFile: webConfigFile)
             ServerMain(options: options, logger: logger).run()
         }
 
@@ -103,6 +106,16 @@ struct FtraceExporterCommand: ParsableCommand {
         } catch {
             logger.error("invalid configuration", metadata: ["err": "\(error)"])
             throw ExitCode(2)
+        }
+
+        if checkConfig, let webConfigFile {
+            do {
+                let web = try WebConfigLoader.load(path: webConfigFile)
+                logger.info("web configuration is valid", metadata: webConfigSummary(web, file: webConfigFile))
+            } catch {
+                logger.error("invalid web configuration", metadata: ["err": "\(error)"])
+                throw ExitCode(2)
+            }
         }
 
         if checkConfig {

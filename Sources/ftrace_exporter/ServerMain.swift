@@ -41,6 +41,18 @@ struct ServerMain {
             }
         }
 
+        // TLS, basic auth and headers; an invalid file (or a secret readable by others) stops the
+        // start, like an invalid configuration.
+        var webConfig = WebConfig.none()
+        if let webConfigFile = options.webConfigFile {
+            do {
+                webConfig = try WebConfigLoader.load(path: webConfigFile)
+            } catch {
+                logger.error("invalid web configuration", metadata: ["err": "\(error)"])
+                exit(2)
+            }
+        }
+
         let tracefs: TraceFS
         do {
             tracefs = try TraceFS.locate(explicitPath: options.tracefsPath ?? config.tracefsPath)
@@ -68,6 +80,7 @@ struct ServerMain {
 
         let separateAdmin = options.adminListenAddress != nil
         let mainRouter = app.router(includeAdmin: !separateAdmin)
+        let webGuard = WebGuard(config: webConfig, adminBearerPassThrough: adminAuth != nil, logger: logger)
         var servers: [HTTPServer] = []
         func serve(_ address: ListenAddress, _ router: Router, _ what: String) {
             var configuration = HTTPServerConfiguration()
@@ -75,21 +88,32 @@ struct ServerMain {
             configuration.port = address.port
             configuration.connectionLimit = options.maxConnections
             configuration.connectionTimeoutSeconds = options.connectionTimeout
-            let server = HTTPServer(configuration: configuration) { request in router.handle(request) }
+            configuration.tls = webConfig.tls
+            configuration.errorLog = { message in logger.warning("http server", metadata: ["detail": "\(message)"]) }
+            let server = HTTPServer(configuration: configuration) { request in
+                webGuard.handle(request) { router.handle($0) }
+            }
             do {
                 try server.start()
             } catch {
                 logger.error("cannot listen", metadata: ["address": "\(address)", "err": "\(error)"])
                 exit(1)
             }
-            logger.info("listening", metadata: ["address": "\(ListenAddress(host: address.host, port: server.port))", "serves": "\(what)"])
+            logger.info("listening", metadata: [
+                "address": "\(ListenAddress(host: address.host, port: server.port))", "serves": "\(what)",
+                "tls": "\(webConfig.tls != nil)", "basic_auth": "\(webConfig.basicAuth != nil)",
+            ])
             servers.append(server)
         }
         serve(options.listenAddress, mainRouter, separateAdmin ? "metrics" : (adminAuth == nil ? "metrics" : "metrics and admin API"))
         if let adminAddress = options.adminListenAddress { serve(adminAddress, app.adminRouter(), "admin API") }
 
+        if let file = options.webConfigFile {
+            logger.info("web configuration", metadata: webConfigSummary(webConfig, file: file))
+        }
         let process = RunningExporter(
-            servers: servers, controller: controller, refresher: refresher, tracefs: tracefs, options: options, logger: logger)
+            servers: servers, controller: controller, refresher: refresher, tracefs: tracefs, webGuard: webGuard, options: options,
+            logger: logger)
         let queue = DispatchQueue(label: "ftrace_exporter.lifecycle")
         queue.async {
             // Failures are logged by the controller and shown in the trigger set state.
@@ -113,14 +137,19 @@ final class RunningExporter: @unchecked Sendable {
     let controller: TriggerController
     let refresher: Refresher
     let tracefs: TraceFS
+    let webGuard: WebGuard
     let options: ServerOptions
     let logger: Logger
 
-    init(servers: [HTTPServer], controller: TriggerController, refresher: Refresher, tracefs: TraceFS, options: ServerOptions, logger: Logger) {
+    init(
+        servers: [HTTPServer], controller: TriggerController, refresher: Refresher, tracefs: TraceFS, webGuard: WebGuard,
+        options: ServerOptions, logger: Logger
+    ) {
         self.servers = servers
         self.controller = controller
         self.refresher = refresher
         self.tracefs = tracefs
+        self.webGuard = webGuard
         self.options = options
         self.logger = logger
     }
@@ -141,9 +170,10 @@ final class RunningExporter: @unchecked Sendable {
         exit(code)
     }
 
-    /// SIGHUP: load the configuration file again; an invalid one is rejected and the
-    /// running configuration stays.
+    /// SIGHUP: load the configuration file and the web configuration file again; an invalid one
+    /// is rejected and the running one stays.
     func reload() {
+        reloadWebConfig()
         guard let file = options.configFile else {
             logger.info("SIGHUP: no --config.file to reload; the built-in configuration stays")
             return
@@ -159,6 +189,48 @@ final class RunningExporter: @unchecked Sendable {
     }
 }
 
+extension RunningExporter {
+    /// Re-reads the web configuration: users, headers and rate limit apply to the next request;
+    /// new TLS settings (certificate, key, CAs, policy, versions) are handed to each listener,
+    /// which keeps its socket and finishes requests in flight on the old settings.
+    func reloadWebConfig() {
+        guard let file = options.webConfigFile else { return }
+        let fresh: WebConfig
+        do {
+            fresh = try WebConfigLoader.load(path: file)
+        } catch {
+            logger.error("web configuration reload rejected; the running one stays", metadata: ["err": "\(error)"])
+            return
+        }
+        for server in servers {
+            do {
+                try server.updateTLS(fresh.tls)
+            } catch {
+                logger.error("web configuration reload: cannot apply the TLS settings to a listener", metadata: [
+                    "port": "\(server.port)", "err": "\(error)",
+                ])
+                return
+            }
+        }
+        webGuard.update(fresh)
+        logger.info("web configuration reloaded", metadata: webConfigSummary(fresh, file: file))
+    }
+}
+
+/// What a web configuration turns on, for the log; never secrets or hashes.
+func webConfigSummary(_ config: WebConfig, file: String) -> Logger.Metadata {
+    var metadata: Logger.Metadata = ["file": "\(file)", "tls": "\(config.tls != nil)"]
+    if let tls = config.tls {
+        metadata["client_auth_type"] = "\(tls.clientCertificates.rawValue)"
+        metadata["min_version"] = "\(tls.minimumVersion.name)"
+        metadata["max_version"] = "\(tls.maximumVersion.name)"
+    }
+    metadata["basic_auth_users"] = "\(config.users.count)"
+    if !config.headers.isEmpty { metadata["headers"] = "\(config.headers.map(\.name).joined(separator: ","))" }
+    if let limit = config.rateLimit { metadata["rate_limit"] = "\(limit.burst) per \(limit.interval)s" }
+    return metadata
+}
+
 struct ServerOptions {
     var configFile: String?
     var tracefsPath: String?
@@ -169,6 +241,7 @@ struct ServerOptions {
     var refreshInterval: Double?
     var maxConnections: Int
     var connectionTimeout: Int
+    var webConfigFile: String?
 }
 
 /// Keeps Dispatch signal sources alive; the default action of each signal is turned off.

@@ -119,25 +119,38 @@ public final class HistCollector: @unchecked Sendable {
             if let format = format(file) { parsed = parsed.applyingSignedness(of: format) }
 
             for block in parsed.blocks {
-                let id = tableID(block.triggerInfo)
                 let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
                 if match == nil && !config.discovery.enabled { continue }
-                let tableLabels = fileLabels + [Label("table", id), Label("trigger_set", match?.set ?? "")]
-                var overLimit = 0
-                if let match, let mapping = match.definition.metric {
-                    let output = ConfiguredTableMapper(mapping: mapping).map(block)
-                    output.families.forEach { families.add($0) }
-                    overLimit = output.seriesOverLimit
-                } else if match == nil {
-                    let output = discovery.map(block, baseLabels: fileLabels + [Label("table", id)], remaining: &discoveryBudget)
-                    overLimit = output.seriesOverLimit
-                    DiscoveryFamilies.add(output, into: &families)
-                }
-                HealthFamilies.table(&families, tableLabels, block, seriesOverLimit: overLimit)
+                Self.addTable(
+                    block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
+                    discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)
             }
             HealthFamilies.readResult(&families, fileLabels, success: true, seconds: seconds(since: start))
         }
         return (families.build(), failures)
+    }
+
+    /// One table's families: its owner's mapping, or discovery's generic families when no
+    /// set owns it (an owned table without a mapping has none), and its health families.
+    static func addTable(
+        _ block: HistBlock, fileLabels: [Label], owner: TableOwner?, discovery: DiscoveryMapper,
+        discoveryBudget: inout Int, into families: inout FamilyBuilder
+    ) {
+        let id = tableID(block.triggerInfo)
+        let tableLabels = fileLabels + [Label("table", id), Label("trigger_set", owner?.set ?? "")]
+        var overLimit = 0
+        if let owner {
+            if let mapping = owner.mapping {
+                let output = ConfiguredTableMapper(mapping: mapping).map(block)
+                output.families.forEach { families.add($0) }
+                overLimit = output.seriesOverLimit
+            }
+        } else {
+            let output = discovery.map(block, baseLabels: fileLabels + [Label("table", id)], remaining: &discoveryBudget)
+            overLimit = output.seriesOverLimit
+            DiscoveryFamilies.add(output, into: &families)
+        }
+        HealthFamilies.table(&families, tableLabels, block, seriesOverLimit: overLimit)
     }
 
     /// Event files found holding tables at the last full scan.

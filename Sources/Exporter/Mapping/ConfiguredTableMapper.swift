@@ -21,12 +21,18 @@ struct ConfiguredTableMapper {
         }
     }
 
+    /// The configured labels whose key the table has, with the key's position: resolved
+    /// once per table rather than once per entry.
+    func labelKeys(_ keyIndex: [String: Int]) -> [(position: Int, label: LabelMapping)] {
+        mapping.labels.compactMap { l in keyIndex[FieldSpec(name: l.key).canonicalName].map { ($0, l) } }
+    }
+
     /// The labels of an entry, in the configured order.
-    func labels(_ entry: HistEntry, _ keyIndex: [String: Int]) -> [Label] {
+    func labels(_ entry: HistEntry, _ labelKeys: [(position: Int, label: LabelMapping)]) -> [Label] {
         var labels: [Label] = []
-        labels.reserveCapacity(mapping.labels.count + 1)
-        for l in mapping.labels {
-            guard let i = keyIndex[FieldSpec(name: l.key).canonicalName], i < entry.keys.count else { continue }
+        labels.reserveCapacity(labelKeys.count + 1)
+        for (i, l) in labelKeys {
+            guard i < entry.keys.count else { continue }
             let key = entry.keys[i].value
             labels.append(Label(l.name, KeyLabels.value(key, decoder: l.decoder)))
             if let pidName = l.pidLabel, let pid = KeyLabels.pid(key) { labels.append(Label(pidName, pid)) }
@@ -41,8 +47,9 @@ struct ConfiguredTableMapper {
         var index: [[Label]: Int] = [:]
         var groups: [([Label], T)] = []
         var overLimit: Set<[Label]> = []
+        let labelKeys = labelKeys(keyIndex)
         for entry in block.entries {
-            let ls = labels(entry, keyIndex)
+            let ls = labels(entry, labelKeys)
             if let i = index[ls] {
                 fold(&groups[i].1, entry)
             } else if groups.count < mapping.seriesLimit {

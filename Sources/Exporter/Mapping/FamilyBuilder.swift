@@ -22,12 +22,16 @@ struct FamilyBuilder {
         }
     }
 
-    func build() -> [MetricFamily] {
-        families.values.sorted { $0.name < $1.name }.map { family in
-            var sorted = family
-            sorted.metrics.sort { labelsPrecede($0.labels, $1.labels) }
-            return sorted
+    /// Consuming, so each family's metrics are sorted in place rather than copied first.
+    /// The sort is stable and finds runs already in order (the mappers emit sorted runs).
+    consuming func build() -> [MetricFamily] {
+        var list = Array(families.values)
+        families = [:]
+        list.sort { $0.name < $1.name }
+        for i in list.indices {
+            list[i].metrics.sort { labelsPrecede($0.labels, $1.labels) }
         }
+        return list
     }
 }
 

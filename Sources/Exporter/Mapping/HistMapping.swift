@@ -12,4 +12,33 @@ public enum HistMapping {
         let output = ConfiguredTableMapper(mapping: mapping).map(block)
         return (output.families, output.seriesOverLimit)
     }
+
+    /// Everything a hist file's tables contribute to a scrape, in the order a scrape serves it:
+    /// for each table, the families of `mapping` (when given) or discovery's generic families (when not),
+    /// plus the table's own health families, merged and sorted as a scrape sorts them. The
+    /// collector runs the same code for each table; this entry point is for tools and
+    /// benchmarks that want the exporter's work on bytes they already hold.
+    ///
+    /// `fileLabels` are `tracefs_instance`, `system` and `event`; `discoveryBudget` is the
+    /// discovery series limit still available, and is used up by discovered tables.
+    public static func scrapeFamilies(
+        of blocks: [HistBlock], fileLabels: [Label], mapping: MetricMapping? = nil, triggerSet: String = "",
+        pidLabels: Bool = false, discoveryBudget: inout Int
+    ) -> [MetricFamily] {
+        var families = FamilyBuilder()
+        let owner = mapping.map { TableOwner(set: triggerSet, mapping: $0) }
+        let discovery = DiscoveryMapper(pidLabels: pidLabels)
+        for block in blocks {
+            HistCollector.addTable(
+                block, fileLabels: fileLabels, owner: owner, discovery: discovery,
+                discoveryBudget: &discoveryBudget, into: &families)
+        }
+        return families.build()
+    }
+}
+
+/// The trigger set that owns a table, and its mapping if it has one.
+struct TableOwner {
+    var set: String
+    var mapping: MetricMapping?
 }
