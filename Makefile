@@ -3,7 +3,7 @@ SWIFT ?= swift
 BINARY := .build/release/ftrace_exporter
 ARGS ?=
 
-.PHONY: all build debug deps test unit-test sanitize vm-test release-static demo update-golden run check-config clean
+.PHONY: all build debug deps test unit-test sanitize vm-test release-static bench demo update-golden run check-config clean
 
 all: build
 
@@ -40,6 +40,10 @@ release-static: deps
 vm-test: release-static
 	@scripts/timed "VM scenarios on Debian 6.1" scripts/vm/scenarios --exporter $(BINARY) 6.1
 	@scripts/timed "VM scenarios on Debian 6.12" scripts/vm/scenarios --exporter $(BINARY) 6.12
+
+## bench: every benchmark, with its baseline and ratio, in one table (BENCHMARKS.md explains).
+bench: deps
+	scripts/bench/run
 
 ## demo: a real kernel in a VM with the exporter and some load, on 127.0.0.1:9747, until Ctrl-C.
 demo: deps
