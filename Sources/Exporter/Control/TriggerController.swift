@@ -43,10 +43,18 @@ public final class TriggerController: @unchecked Sendable {
 
     public func status(of name: String) throws(ControlError) -> TriggerSetStatus {
         guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
-        return status(set)
+        return whileNoActionRuns { status(set) }
     }
 
-    public func statuses() -> [TriggerSetStatus] { config.triggerSets.map(status) }
+    public func statuses() -> [TriggerSetStatus] { whileNoActionRuns { config.triggerSets.map(status) } }
+
+    /// Runs `body` while no install or removal is writing. Reading an event's `trigger` or
+    /// `hist` file while that event is being deleted (a synthetic event removed) crashes
+    /// Linux 6.1 in trigger_start() (seen under the VM scenarios), so every read of tracefs
+    /// the exporter makes is kept apart from its own removals.
+    public func whileNoActionRuns<T>(_ body: () -> T) -> T {
+        actionLock.withLock { _ in body() }
+    }
 
     func status(_ set: TriggerSet) -> TriggerSetStatus {
         let config = self.config

@@ -110,7 +110,7 @@ public final class Refresher: Sendable {
     private func build(_ collector: HistCollector) -> MetricsSnapshot {
         let start = monotonicNanoseconds()
         controller.repairOwned()
-        let (families, failures) = collector.collectReporting()
+        let (families, failures) = controller.whileNoActionRuns { collector.collectReporting() }
         let statuses = controller.statuses()
         let duration = Double(monotonicNanoseconds() &- start) / 1e9
         metrics.recordRefresh(at: wallClockSeconds(), duration: duration, failures: failures)
