@@ -16,9 +16,10 @@ build: deps
 debug: deps
 	$(SWIFT) build
 
-## test: everything CI runs: unit and fixture tests, goldens checked by promtool, then the
-## scenarios on real Debian 6.1 and 6.12 kernels under qemu.
-test: unit-test vm-test
+## test: everything CI runs: unit and fixture tests, goldens checked by promtool, the test suite
+## again under AddressSanitizer and ThreadSanitizer, then the scenarios on real Debian 6.1 and
+## 6.12 kernels under qemu.
+test: unit-test sanitize vm-test
 
 unit-test: deps
 	@scripts/timed "swift test" $(SWIFT) test
@@ -27,11 +28,12 @@ unit-test: deps
 	@scripts/timed "dashboards (structure, every query against a Prometheus)" scripts/check-dashboards
 	@scripts/timed "deploy (promtool rules/config/tests, manifests, unit, flags)" scripts/check-deploy
 
-## sanitize: the whole test suite again under AddressSanitizer and ThreadSanitizer
-## (about 15 minutes on 2 cores; not yet part of `make test`).
+## sanitize: the whole test suite again under AddressSanitizer (with LeakSanitizer; the daemons
+## the tests start are sanitized too) and ThreadSanitizer, each in its own build folder. Any
+## report fails the run.
 sanitize: deps
-	@# LeakSanitizer is off: the Swift runtime keeps its metadata caches until exit by design.
-	@ASAN_OPTIONS=detect_leaks=0 scripts/timed "swift test under AddressSanitizer" $(SWIFT) test --sanitize=address --scratch-path .build-asan
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp \
+		scripts/timed "swift test under AddressSanitizer" $(SWIFT) test --sanitize=address --scratch-path .build-asan
 	@scripts/timed "swift test under ThreadSanitizer" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 
 release-static: deps

@@ -15,6 +15,7 @@ struct ServerMain {
     var logger: Logger
 
     func run() -> Never {
+        ControlSignals.block()
         // A client that goes away mid-response must not kill the process, and idle or slow
         // clients must not use up the descriptors a scrape needs: take the hard limit.
         signal(SIGPIPE, SIG_IGN)
@@ -121,17 +122,21 @@ struct ServerMain {
             refresher.start()
             logger.info("ready")
         }
-        let signals = SignalHandlers(queue: queue)
-        signals.on(SIGTERM) { process.shutdown(signal: "SIGTERM") }
-        signals.on(SIGINT) { process.shutdown(signal: "SIGINT") }
-        signals.on(SIGHUP) { process.reload() }
-        withExtendedLifetime((process, signals, app)) {
-            dispatchMain()
+        while true {
+            let signalNumber = ControlSignals.next()
+            // On the start-up queue: a signal that arrives during start-up waits for it.
+            withExtendedLifetime(app) {
+                switch signalNumber {
+                case SIGHUP: queue.sync { process.reload() }
+                case SIGINT: queue.sync { process.shutdown(signal: "SIGINT") }
+                default: queue.sync { process.shutdown(signal: "SIGTERM") }
+                }
+            }
         }
     }
 }
 
-/// What the signal handlers act on; they all run on one serial queue.
+/// What the control signals act on, one at a time, on the start-up queue.
 final class RunningExporter: @unchecked Sendable {
     let servers: [HTTPServer]
     let controller: TriggerController
@@ -244,18 +249,29 @@ struct ServerOptions {
     var webConfigFile: String?
 }
 
-/// Keeps Dispatch signal sources alive; the default action of each signal is turned off.
-final class SignalHandlers: @unchecked Sendable {
-    let queue: DispatchQueue
-    var sources: [DispatchSourceSignal] = []
+/// SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by `sigwait` on the main
+/// thread, so no exporter code runs in signal-handler context. Threads inherit the signal mask
+/// of the thread that creates them: `block()` must run before any thread is started.
+enum ControlSignals {
+    static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP]
 
-    init(queue: DispatchQueue) { self.queue = queue }
+    private static var set: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signalNumber in handled { sigaddset(&set, signalNumber) }
+        return set
+    }
 
-    func on(_ signalNumber: Int32, _ handler: @escaping @Sendable () -> Void) {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-        source.setEventHandler(handler: handler)
-        source.resume()
-        sources.append(source)
+    static func block() {
+        var set = set
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Waits for the next of the handled signals.
+    static func next() -> Int32 {
+        var set = set
+        var signalNumber: Int32 = 0
+        while sigwait(&set, &signalNumber) != 0 {}
+        return signalNumber
     }
 }

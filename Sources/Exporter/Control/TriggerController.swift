@@ -5,7 +5,6 @@ import Musl
 #endif
 import HistFormat
 import Logging
-import Synchronization
 import TraceFS
 
 /// Installs, removes and controls allow-listed trigger sets, and reads back their state.
@@ -21,15 +20,15 @@ public final class TriggerController: @unchecked Sendable {
 
     let fs: any TraceFileSystem
     let logger: Logger
-    private let state: Mutex<ExporterConfig>
-    private let actionLock = Mutex(())
+    private let state: Locked<ExporterConfig>
+    private let actionLock = Locked(())
     /// Sets this process installed or adopted: what SIGTERM removes.
-    private let owned = Mutex<Set<String>>([])
+    private let owned = Locked<Set<String>>([])
 
     public init(fs: any TraceFileSystem, config: ExporterConfig, logger: Logger) {
         self.fs = fs
         self.logger = logger
-        self.state = Mutex(config)
+        self.state = Locked(config)
     }
 
     public var config: ExporterConfig { state.withLock { $0 } }

@@ -4,7 +4,6 @@ import Glibc
 import Musl
 #endif
 import Exposition
-import Synchronization
 import TraceFS
 
 /// The exporter's own counters and refresh facts, kept between refreshes.
@@ -22,7 +21,7 @@ public final class ExporterMetrics: Sendable {
         var code: Int
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let startTimeSeconds: Double
 
     public init() {

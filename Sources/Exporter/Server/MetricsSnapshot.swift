@@ -1,6 +1,5 @@
 import Exposition
 import HTTPServer
-import Synchronization
 
 /// One refresh's metrics, encoded once and served to every scrape until the next refresh:
 /// text (plain and gzip) built eagerly, OpenMetrics built the first time someone asks.
@@ -8,7 +7,7 @@ public final class MetricsSnapshot: Sendable {
     public let families: [MetricFamily]
     public let text: SharedBody
     public let textGzip: SharedBody
-    private let openMetrics = Mutex<(plain: SharedBody, gzip: SharedBody)?>(nil)
+    private let openMetrics = Locked<(plain: SharedBody, gzip: SharedBody)?>(nil)
 
     public init(families: [MetricFamily]) {
         self.families = families

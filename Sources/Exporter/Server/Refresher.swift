@@ -1,7 +1,6 @@
 import Dispatch
 import Exposition
 import Logging
-import Synchronization
 import TraceFS
 
 /// Keeps the current snapshot: rebuilt every refresh interval in the background, or on
@@ -23,14 +22,14 @@ public final class Refresher: Sendable {
         let source: DispatchSourceTimer
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let controller: TriggerController
     private let metrics: ExporterMetrics
     private let logger: Logger
     private let queue = DispatchQueue(label: "ftrace_exporter.refresh")
 
     public init(collector: HistCollector, controller: TriggerController, metrics: ExporterMetrics, logger: Logger) {
-        self.state = Mutex(State(collector: collector, interval: collector.config.refreshInterval.value))
+        self.state = Locked(State(collector: collector, interval: collector.config.refreshInterval.value))
         self.controller = controller
         self.metrics = metrics
         self.logger = logger

@@ -1,6 +1,5 @@
 import HTTPServer
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -23,13 +22,13 @@ public final class WebGuard: Sendable {
         var limiter: TokenBucket?
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let adminBearerPassThrough: Bool
     private let logger: Logger
 
     /// `adminBearerPassThrough`: the admin API is on (its requests authenticate by bearer token).
     public init(config: WebConfig, adminBearerPassThrough: Bool, logger: Logger) {
-        state = Mutex(State(config: config, limiter: config.rateLimit.map(TokenBucket.init)))
+        state = Locked(State(config: config, limiter: config.rateLimit.map(TokenBucket.init)))
         self.adminBearerPassThrough = adminBearerPassThrough
         self.logger = logger
     }
