@@ -29,6 +29,16 @@ CMicroHTTPD_start_daemon(unsigned int flags, uint16_t port,
 }
 
 /*
+ * An anonymous memory file (memfd_create, close-on-exec), or -1 with errno.
+ * Declared here because the C library's declaration needs _GNU_SOURCE.
+ */
+extern int memfd_create(const char *name, unsigned int flags);
+static inline int
+CMicroHTTPD_memory_file(const char *name) {
+    return memfd_create(name, 1U /* MFD_CLOEXEC */);
+}
+
+/*
  * MHD_get_daemon_info() is variadic. The port is asked for after start so
  * that port 0 (kernel's choice) reports the port really bound; 0 means
  * unknown.

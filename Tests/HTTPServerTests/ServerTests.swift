@@ -173,6 +173,46 @@ struct ServerTests {
         #expect(shared.bytes == bytes)
     }
 
+    @Test("a SharedBody of 64 KiB or more is sent from a memory file: byte-identical to concurrent keep-alive clients, HEAD included")
+    func fileBackedSharedBody() throws {
+        var state: UInt32 = 88_172_645
+        let bytes = (0..<(1 << 20) + 17).map { _ -> UInt8 in
+            state ^= state << 13
+            state ^= state >> 17
+            state ^= state << 5
+            return UInt8(truncatingIfNeeded: state)
+        }
+        let shared = SharedBody(bytes)
+        #expect(shared.isFileBacked)
+        #expect(!SharedBody([UInt8](repeating: 1, count: ByteStorage.fileBackedMinimum - 1)).isFileBacked)
+        try withServer(handler: { _ in
+            HTTPResponse(status: 200, headers: [("Content-Type", "application/octet-stream")], body: .shared(shared))
+        }) { server in
+            let port = server.port
+            let failures = Counter()
+            concurrently(4) { _ in
+                do {
+                    let client = try RawClient(port: port)
+                    for _ in 0..<20 {
+                        try client.send("HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                        guard let head = try client.readResponse(head: true), head.status == 200,
+                            head.header("Content-Length") == "\(bytes.count)",
+                            let response = try client.readResponse(), response.status == 200, response.body == bytes
+                        else {
+                            failures.increment()
+                            return
+                        }
+                    }
+                } catch {
+                    failures.increment()
+                }
+            }
+            #expect(failures.count == 0)
+        }
+        #expect(shared.responsesCreated == 1)
+        #expect(shared.bytes == bytes)
+    }
+
     @Test("a SharedBody served with many header lists caches a few responses and still serves the rest")
     func sharedBodyManyHeaderLists() throws {
         let bytes = Array("shared body\n".utf8)

@@ -54,6 +54,20 @@ import Testing
         }
     }
 
+    @Test("a body kept in a memory file is sent intact over TLS")
+    func fileBackedBodyOverTLS() throws {
+        let text = (0..<20_000).map { "line \($0) of a body larger than the memory-file threshold\n" }.joined()
+        let shared = SharedBody(Array(text.utf8))
+        #expect(shared.isFileBacked)
+        try withServer({ $0.tls = tls() }, handler: { _ in HTTPResponse(status: 200, body: .shared(shared)) }) { server throws in
+            for _ in 0..<3 {
+                let result = try fetch(server)
+                #expect(result.ok, "\(result.exitCode) \(result.stderr)")
+                #expect(result.body == text)
+            }
+        }
+    }
+
     @Test("min_version TLS13 refuses TLS 1.2 clients; max_version TLS12 caps at 1.2")
     func versions() throws {
         try withTLSServer(tls(min: .tls13)) { server throws in
