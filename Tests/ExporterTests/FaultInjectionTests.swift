@@ -165,9 +165,11 @@ import TraceFSTesting
             controller: controller, metrics: metrics, logger: Fixtures.quietLogger)
         let before = String(decoding: refresher.refreshSharing().text.bytes, as: UTF8.self)
         #expect(before.contains("ftrace_wakeup_latency_seconds_count"))
+        #expect(before.contains("\nftrace_tracefs_available 1\n"))
         try FileManager.default.removeItem(at: dir)
         let after = String(decoding: refresher.refreshSharing().text.bytes, as: UTF8.self)
         #expect(after.contains("ftrace_exporter_build_info"))
+        #expect(after.contains("\nftrace_tracefs_available 0\n"))
         #expect(!after.contains("ftrace_wakeup_latency_seconds_count"))
         do {
             try controller.install("wakeup_latency")

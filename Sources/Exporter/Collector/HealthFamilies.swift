@@ -23,6 +23,15 @@ enum HealthFamilies {
     }
 
     static let feature = "ftrace_kernel_feature"
+    static let tracefsAvailable = "ftrace_tracefs_available"
+
+    /// Whether tracefs is there at all: unmounted (or never mounted), every table reads as
+    /// absent, which without this would look like nothing being installed.
+    static func tracefs(_ f: inout FamilyBuilder, available: Bool) {
+        f.add(tracefsAvailable,
+              help: "Whether tracefs is mounted where the exporter reads it (1) or not (0); while it is not, no table can be read.",
+              type: .gauge, labels: [], value: .gauge(available ? 1 : 0))
+    }
 
     /// What the kernel's tracing offers, so a missing CONFIG option shows on a dashboard.
     static func features(_ f: inout FamilyBuilder, _ features: TraceFeatures) {

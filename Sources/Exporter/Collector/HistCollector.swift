@@ -17,6 +17,8 @@ public final class HistCollector: @unchecked Sendable {
     let logger: Logger
     let features: TraceFeatures
     private var formats: [String: EventFormat] = [:]
+    /// What the previous refresh found, so a change is logged once (start-up reports the first).
+    private var tracefsWasAvailable: Bool?
 
     /// Monotonic nanoseconds; tests pass a fixed clock so outputs are byte-stable.
     let clock: @Sendable () -> UInt64
@@ -59,6 +61,16 @@ public final class HistCollector: @unchecked Sendable {
         var families = FamilyBuilder()
         HealthFamilies.declare(into: &families)
         HealthFamilies.features(&families, features)
+        let tracefsAvailable = reader.exists("events")
+        HealthFamilies.tracefs(&families, available: tracefsAvailable)
+        if let before = tracefsWasAvailable, before != tracefsAvailable {
+            if tracefsAvailable {
+                logger.info("tracefs is available again", metadata: ["tracefs": "\(reader.root)"])
+            } else {
+                logger.warning("tracefs is gone (unmounted?): no table can be read until it is back", metadata: ["tracefs": "\(reader.root)"])
+            }
+        }
+        tracefsWasAvailable = tracefsAvailable
         let ours = config.traceInstance
 
         var owned: [FileKey: [OwnedTrigger]] = [:]
