@@ -3,7 +3,7 @@ SWIFT ?= swift
 BINARY := .build/release/ftrace_exporter
 ARGS ?=
 
-.PHONY: all build debug deps test unit-test sanitize vm-test release-static bench demo update-golden run check-config clean
+.PHONY: all build debug deps test unit-test sanitize fuzz vm-test release-static bench demo update-golden run check-config clean
 
 all: build
 
@@ -35,6 +35,12 @@ sanitize: deps
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp \
 		scripts/timed "swift test under AddressSanitizer" $(SWIFT) test --sanitize=address --scratch-path .build-asan
 	@scripts/timed "swift test under ThreadSanitizer" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+
+## fuzz: the libFuzzer targets (hist parser, trigger-info parser, configuration loader, HTTP
+## routes with the admin API), 10 minutes each, one after the other; not part of `make test`.
+## FUZZ_ARGS passes options to scripts/fuzz, e.g. FUZZ_ARGS="--time 60 fuzz_config".
+fuzz: deps
+	scripts/fuzz $(FUZZ_ARGS)
 
 release-static: deps
 	@scripts/timed "release build (static Swift runtime)" $(SWIFT) build -c release --static-swift-stdlib --product ftrace_exporter

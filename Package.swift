@@ -56,6 +56,34 @@ let package = Package(
             name: "ftrace_exporter_bench",
             dependencies: ["HistFormat", "Exposition", "Exporter", "TraceFS"]
         ),
+        // libFuzzer targets (`scripts/fuzz`); an ordinary build runs the inputs named on the
+        // command line once each, to replay a finding.
+        .target(name: "FuzzSupport", dependencies: ["Exposition"], path: "Tests/Fuzz/FuzzSupport"),
+        .executableTarget(
+            name: "fuzz_hist",
+            dependencies: [
+                "FuzzSupport", "HistFormat", "Exposition", "Exporter", "TraceFS", "TraceFSTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Fuzz/fuzz_hist"
+        ),
+        .executableTarget(name: "fuzz_trigger_info", dependencies: ["FuzzSupport", "HistFormat"], path: "Tests/Fuzz/fuzz_trigger_info"),
+        .executableTarget(
+            name: "fuzz_config",
+            dependencies: [
+                "FuzzSupport", "HistFormat", "Exposition", "Exporter", "TraceFS", "TraceFSTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Fuzz/fuzz_config"
+        ),
+        .executableTarget(
+            name: "fuzz_http",
+            dependencies: [
+                "FuzzSupport", "Exposition", "Exporter", "HTTPServer", "TraceFS", "TraceFSTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Fuzz/fuzz_http"
+        ),
         .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
         .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting"]),

@@ -195,6 +195,9 @@ extension TriggerInfo {
             state = .paused
             body.removeLast(9)
         }
+        // What separates the state suffix is no part of the trigger: left in, it would end the
+        // last field or filter and make the text differ from the one written.
+        while let last = body.last, last == "\n" || last == " " || last == "\t" { body.removeLast() }
         let fullText = String(body)
 
         guard body.hasPrefix("hist:") else { throw fail("does not start with 'hist:'") }

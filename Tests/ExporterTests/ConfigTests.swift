@@ -107,6 +107,24 @@ import Testing
         }
     }
 
+    @Test func aSyntaxErrorAtTheEndOfTheTextIsPlacedOnItsLastLine() {
+        // libyaml ends a last line without a newline for it, so its mark lies on a line the file
+        // does not have.
+        let yaml = "refresh_interval: 5s\ntrigger_sets:\n  - name: a\n    instal"
+        #expect(throws: ConfigError(file: "c.yml", line: 4, column: 11, field: "", message: "YAML syntax: could not find expected ':'")) {
+            try ConfigLoader.load(yaml: yaml, file: "c.yml")
+        }
+        #expect(throws: ConfigError(file: "c.yml", line: 4, column: 11, field: "", message: "YAML syntax: could not find expected ':'")) {
+            try ConfigLoader.load(yaml: yaml.replacingOccurrences(of: "\n", with: "\r"), file: "c.yml")
+        }
+        #expect(throws: ConfigError(file: "c.yml", line: 4, column: 11, field: "", message: "YAML syntax: could not find expected ':'")) {
+            try ConfigLoader.load(yaml: yaml.replacingOccurrences(of: "\n", with: "\r\n"), file: "c.yml")
+        }
+        #expect(throws: ConfigError(file: "web.yml", line: 3, column: 6, field: "", message: "YAML syntax: could not find expected ':'")) {
+            try WebConfigLoader.load(yaml: "rate_limit:\n  interval: 1s\n  bur", file: "web.yml")
+        }
+    }
+
     @Test func missingFileIsAClearError() {
         do {
             _ = try ConfigSource.load(path: "/nonexistent/ftrace_exporter.yml")

@@ -54,6 +54,18 @@ import Testing
         }
     }
 
+    @Test func spacesBeforeTheStateSuffixAreNoPartOfTheTrigger() throws {
+        let padded = try TriggerInfo.parse("hist:keys=pid:vals=hitcount  [active]")
+        #expect(padded.text == "hist:keys=pid:vals=hitcount")
+        #expect(padded.values == [FieldSpec(name: "hitcount")])
+        #expect(padded.state == .active)
+        #expect(padded.identity == (try TriggerInfo.parse("hist:keys=pid")).identity)
+        #expect(try TriggerInfo.parse(padded.text) == TriggerInfo.parse("hist:keys=pid:vals=hitcount"))
+        for text in ["hist:key=  [active]", "hist:key=\n [active]", "hist:key= \t [paused]"] {
+            #expect(throws: HistParseError(.invalidTriggerInfo("empty keys"), line: 1, column: 1)) { try TriggerInfo.parse(text) }
+        }
+    }
+
     @Test func differentTriggersDiffer() throws {
         let a = try TriggerInfo.parse("hist:keys=call_site:vals=bytes_req,bytes_alloc")
         #expect(a.identity != (try TriggerInfo.parse("hist:keys=call_site:vals=bytes_alloc,bytes_req")).identity)

@@ -16,7 +16,7 @@ public enum ConfigLoader {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw yamlSyntaxError(error, file: file)
+            throw yamlSyntaxError(error, yaml: yaml, file: file)
         } catch {
             throw ConfigError(file: file, line: nil, column: nil, field: "", message: "cannot read YAML: \(error)")
         }
@@ -24,13 +24,45 @@ public enum ConfigLoader {
         return try load(YAMLField(node: root, path: "", file: file))
     }
 
-    static func yamlSyntaxError(_ error: YamlError, file: String) -> ConfigError {
+    static func yamlSyntaxError(_ error: YamlError, yaml: String, file: String) -> ConfigError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return ConfigError(file: file, line: mark.line, column: mark.column, field: "", message: "YAML syntax: \(problem)")
+            let (line, column) = placeInside(yaml, line: mark.line, column: mark.column)
+            return ConfigError(file: file, line: line, column: column, field: "", message: "YAML syntax: \(problem)")
         default:
             return ConfigError(file: file, line: nil, column: nil, field: "", message: "YAML syntax: \(error)")
         }
+    }
+
+    /// libyaml ends a last line that lacks its line break before reporting the end of the text,
+    /// so a problem found there is marked on the line after the last; it belongs at the end of
+    /// the last line.
+    static func placeInside(_ yaml: String, line: Int, column: Int) -> (line: Int, column: Int) {
+        let lengths = yamlLineLengths(yaml)
+        guard line > lengths.count, let last = lengths.last else { return (line, column) }
+        return (lengths.count, last + 1)
+    }
+
+    /// The length of each line in characters, with lines broken where YAML breaks them (and
+    /// libyaml counts them): LF, CRLF, a lone CR, NEL, LS and PS.
+    static func yamlLineLengths(_ yaml: String) -> [Int] {
+        var lengths: [Int] = []
+        var length = 0
+        var afterCR = false
+        for scalar in yaml.unicodeScalars {
+            defer { afterCR = scalar == "\r" }
+            switch scalar {
+            case "\n" where afterCR:
+                continue
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                lengths.append(length)
+                length = 0
+            default:
+                length += 1
+            }
+        }
+        lengths.append(length)
+        return lengths
     }
 
     static func load(_ root: YAMLField) throws(ConfigError) -> ExporterConfig {

@@ -49,7 +49,7 @@ public enum WebConfigLoader {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw ConfigLoader.yamlSyntaxError(error, file: file)
+            throw ConfigLoader.yamlSyntaxError(error, yaml: yaml, file: file)
         } catch {
             throw ConfigError(file: file, line: nil, column: nil, field: "", message: "cannot read YAML: \(error)")
         }
