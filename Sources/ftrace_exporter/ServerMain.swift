@@ -16,6 +16,7 @@ struct ServerMain {
 
     func run() -> Never {
         ControlSignals.block()
+        StandardDescriptors.reserve()
         // A client that goes away mid-response must not kill the process, and idle or slow
         // clients must not use up the descriptors a scrape needs: take the hard limit.
         signal(SIGPIPE, SIG_IGN)
@@ -247,6 +248,22 @@ struct ServerOptions {
     var maxConnections: Int
     var connectionTimeout: Int
     var webConfigFile: String?
+}
+
+/// Started with standard input, output or error closed, the process would hand those numbers
+/// to the next files it opens: the listening socket or a client connection would then receive
+/// the log lines. They are pointed at /dev/null first. Log writes that fail (a full disk, a
+/// closed pipe) are dropped; serving goes on.
+enum StandardDescriptors {
+    static func reserve() {
+        for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+            let opened = open("/dev/null", O_RDWR)
+            if opened >= 0 && opened != descriptor {
+                dup2(opened, descriptor)
+                close(opened)
+            }
+        }
+    }
 }
 
 /// SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by `sigwait` on the main

@@ -198,6 +198,43 @@ import Testing
         _ = d.stop()
     }
 
+    /// Its log unwritable: standard error on a full device (every write fails with ENOSPC), or
+    /// closed when the process starts (fd 2 must not end up as a socket that log lines reach).
+    @Test("with its log unwritable the daemon serves, and stops cleanly on SIGTERM", arguments: ["2>/dev/full", "2>&-"])
+    func unwritableLog(redirection: String) throws {
+        let port = PrometheusScrapeTests.freePort()
+        let tracefs = try HostTraceFS()
+        defer { tracefs.release() }
+        let binary = try #require(CommandLineTests.binary())
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c", "exec \"$0\" \"$@\" \(redirection)", binary.path,
+            "--web.listen-address", "127.0.0.1:\(port)", "--path.tracefs", tracefs.path, "--refresh.interval", "1h",
+            "--log.level", "debug",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let deadline = Date().addingTimeInterval(20)
+        var ready = false
+        while Date() < deadline && process.isRunning && !ready {
+            ready = (try? get(port, "/-/ready").status) == 200
+            if !ready { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(ready)
+        for _ in 0..<20 {
+            let metrics = try get(port, "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.text.hasPrefix("# HELP "))
+            #expect(!metrics.text.contains("level="), "a log line reached a client")
+            #expect(try get(port, "/no-such-page").status == 404)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+    }
+
     @Test func reloadKeepsTheOldConfigWhenTheNewOneIsInvalid() throws {
         let config = "refresh_interval: 1h\ndiscovery:\n  enabled: false\n"
         let d = try Daemon(config: config)
