@@ -32,6 +32,42 @@ import Testing
         }
     }
 
+    @Test func durationsPastWhatPrometheusAcceptsAreRefused() throws {
+        // Prometheus durations are int64 nanoseconds; longer ones overflowed the conversions to
+        // nanoseconds and whole seconds the exporter makes when it refreshes and reports.
+        for field in ["refresh_interval: ", "discovery:\n  rescan_interval: "] {
+            for text in ["293y", "1000y", "106752d", "9223372037s", "99999999999999999999ms",
+                         String(repeating: "9", count: 400) + "y"] {
+                #expect(throws: ConfigError.self, "\(field)\(text)") { try ConfigLoader.load(yaml: field + text + "\n", file: "c.yml") }
+            }
+        }
+        let longest = try ConfigLoader.load(yaml: "refresh_interval: 292y\ndiscovery:\n  rescan_interval: 106751d\n", file: "c.yml")
+        #expect(longest.refreshInterval.value == 292 * 31_536_000)
+        #expect(longest.refreshInterval.description == "9208512000s")
+        let fs = Fixtures.tree("empty-hist")
+        let collector = HistCollector(config: longest, reader: fs, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
+        #expect(!collector.collect().isEmpty)
+        #expect(parseDurationFlag("293y") == nil)
+    }
+
+    @Test func aBucketBoundPastEveryKernelValueIsRefused() {
+        let yaml = """
+            trigger_sets:
+              - name: sizes
+                triggers:
+                  - event: kmem/kmalloc
+                    command: "hist:keys=bytes_req.buckets=10:vals=hitcount,bytes_req"
+                    metric: {name: kmalloc_bytes, help: h, type: histogram, bucket_key: bytes_req, sum_value: bytes_req, buckets: [9, BOUND]}
+
+            """
+        for bound in ["1e20", "18446744073709551615", "1e300"] {
+            #expect(throws: ConfigError.self, "\(bound)") {
+                try ConfigLoader.load(yaml: yaml.replacingOccurrences(of: "BOUND", with: bound), file: "c.yml")
+            }
+        }
+        #expect(throws: Never.self) { try ConfigLoader.load(yaml: yaml.replacingOccurrences(of: "BOUND", with: "999999999999999"), file: "c.yml") }
+    }
+
     static let wakeupSet = """
         trigger_sets:
           - name: lat

@@ -137,7 +137,8 @@ enum MetricMappingLoader {
                     }
                 case .buckets(let n):
                     let r = raw.rounded()
-                    if abs(raw - r) > 1e-6 * max(raw, 1) || (UInt64(r) + 1) % n != 0 {
+                    // Kernel values are u64: a bound past them ends no bucket (nor converts to one).
+                    guard abs(raw - r) <= 1e-6 * max(raw, 1), r < 0x1p64, let edge = UInt64(exactly: r), (edge + 1) % n == 0 else {
                         throw item.error("\(v) is not a .buckets=\(n) edge: each bound divided by scale must be k*\(n)-1 (the kernel's buckets end at k*\(n)-1)")
                     }
                 default: break
