@@ -19,8 +19,10 @@ let package = Package(
         .target(name: "Exposition"),
         // The one door to tracefs.
         .target(name: "TraceFS", dependencies: ["HistFormat"]),
+        // A pthread mutex and a value behind one, visible to ThreadSanitizer.
+        .target(name: "Locking"),
         // An in-memory model of the kernel's tracefs control semantics, for tests.
-        .target(name: "TraceFSTesting", dependencies: ["TraceFS", "HistFormat"]),
+        .target(name: "TraceFSTesting", dependencies: ["TraceFS", "HistFormat", "Locking"]),
         // libmicrohttpd (Debian: libmicrohttpd-dev); the only place C is touched.
         .systemLibrary(
             name: "CMicroHTTPD",
@@ -33,12 +35,12 @@ let package = Package(
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         // The embedded HTTP server: libmicrohttpd daemon, routing, responses, compression, TLS,
         // basic auth.
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib", "CCrypt"]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib", "CCrypt", "Locking"]),
         // Config, trigger sets, hist -> metric mapping, snapshots.
         .target(
             name: "Exporter",
             dependencies: [
-                "HistFormat", "Exposition", "TraceFS", "HTTPServer",
+                "HistFormat", "Exposition", "TraceFS", "HTTPServer", "Locking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -87,10 +89,12 @@ let package = Package(
         .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
         .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        // What the test targets share: certificates made by openssl, curl, a Prometheus server.
+        .target(name: "TestKit", path: "Tests/TestKit"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestKit"]),
         .testTarget(
             name: "ExporterTests",
-            dependencies: ["Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "HTTPServer"]
+            dependencies: ["Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "HTTPServer", "TestKit"]
         ),
     ]
 )

@@ -1,5 +1,6 @@
 import CCrypt
 import CMicroHTTPD
+import Locking
 
 #if canImport(Glibc)
 import Glibc

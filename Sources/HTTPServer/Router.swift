@@ -1,3 +1,5 @@
+import Locking
+
 /// A pure router from (method, path) to a handler, testable without a socket.
 ///
 /// Patterns are made of literal segments and one-segment parameters, e.g.

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import HistFormat
+import Locking
 import TraceFS
 
 /// An in-memory tracefs that answers control writes the way a Linux 6.1 kernel does:
@@ -77,7 +78,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
 
     /// Adds (or replaces) an event in every instance.
     public func addEvent(_ event: EventName, format: String) {
-        lock.locked { addEventLocked(event, format: format) }
+        lock.withLock { addEventLocked(event, format: format) }
     }
 
     private func addEventLocked(_ event: EventName, format: String?) {
@@ -104,34 +105,34 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
 
     /// Every `append`, in order, with the errno it returned (0 for success).
     public var writes: [(path: String, text: String, result: Int32)] {
-        lock.locked { writeLog }
+        lock.withLock { writeLog }
     }
 
     /// How many files have been read, to tell shared refreshes from repeated ones.
-    public var readCount: Int { lock.locked { reads } }
+    public var readCount: Int { lock.withLock { reads } }
 
     /// Forgets the recorded writes.
     public func clearWrites() {
-        lock.locked { writeLog.removeAll() }
+        lock.withLock { writeLog.removeAll() }
     }
 
     /// Makes the next append, truncate, mkdir or rmdir of `relativePath` fail
     /// with `errno`, optionally logging `errorLog` in the error_log that owns the path.
     /// Several calls queue up.
     public func failNext(_ relativePath: String, with errno: Int32, errorLog: String? = nil) {
-        lock.locked { pendingFaults[Self.normalize(relativePath), default: []].append((errno, errorLog)) }
+        lock.withLock { pendingFaults[Self.normalize(relativePath), default: []].append((errno, errorLog)) }
     }
 
     /// Makes the next append to `relativePath` report success and change nothing, as the
     /// kernel does for a removal that matches no trigger; lets tests check that the
     /// exporter confirms its writes by reading back.
     public func ignoreNextWrite(_ relativePath: String) {
-        lock.locked { ignoredWrites.insert(Self.normalize(relativePath)) }
+        lock.withLock { ignoredWrites.insert(Self.normalize(relativePath)) }
     }
 
     /// Makes every operation on `relativePath` fail with `errno` until called with nil.
     public func failAll(_ relativePath: String, with errno: Int32?) {
-        lock.locked { persistentFaults[Self.normalize(relativePath)] = errno }
+        lock.withLock { persistentFaults[Self.normalize(relativePath)] = errno }
     }
 
     /// Fills the table of the hist trigger that `command` names (the command as written,
@@ -142,7 +143,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     @discardableResult
     public func setEntries(_ lines: [String], hits: UInt64? = nil, dropped: UInt64 = 0, event: EventName,
                            instance: TraceInstance, matching command: String) -> Bool {
-        lock.locked {
+        lock.withLock {
             guard let trigger = findTrigger(matching: command, event: event, instance: instance) else { return false }
             state.tables[trigger.tableID] = HistTable(entries: lines, hits: hits ?? Self.sumOfHitcounts(lines), dropped: dropped)
             return true
@@ -190,7 +191,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     // MARK: TraceFileReader
 
     public func read(_ relativePath: String) throws(TraceFSError) -> [UInt8] {
-        try lock.locked { () throws(TraceFSError) -> [UInt8] in
+        try lock.withLock { () throws(TraceFSError) -> [UInt8] in
             reads += 1
             try checkPersistentFault(relativePath)
             guard let node = resolve(relativePath) else { throw .system(ENOENT, path(relativePath)) }
@@ -200,7 +201,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     }
 
     public func list(_ relativePath: String) throws(TraceFSError) -> [String] {
-        try lock.locked { () throws(TraceFSError) -> [String] in
+        try lock.withLock { () throws(TraceFSError) -> [String] in
             try checkPersistentFault(relativePath)
             guard let node = resolve(relativePath) else { throw .system(ENOENT, path(relativePath)) }
             guard case .directory(let names) = node else { throw .system(ENOTDIR, path(relativePath)) }
@@ -209,13 +210,13 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     }
 
     public func exists(_ relativePath: String) -> Bool {
-        lock.locked { resolve(relativePath) != nil }
+        lock.withLock { resolve(relativePath) != nil }
     }
 
     // MARK: TraceFileSystem
 
     public func append(_ relativePath: String, _ text: String) throws(TraceFSError) {
-        try lock.locked { () throws(TraceFSError) in
+        try lock.withLock { () throws(TraceFSError) in
             var result: Int32 = 0
             if ignoredWrites.remove(Self.normalize(relativePath)) != nil {
                 writeLog.append((relativePath, text, 0))
@@ -232,7 +233,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     }
 
     public func truncate(_ relativePath: String) throws(TraceFSError) {
-        try lock.locked { () throws(TraceFSError) in
+        try lock.withLock { () throws(TraceFSError) in
             do throws(KernelFailure) {
                 try checkFaultForKernel(relativePath, text: "")
                 guard let node = resolve(relativePath) else { throw KernelFailure(ENOENT) }
@@ -250,7 +251,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     }
 
     public func makeDirectory(_ relativePath: String) throws(TraceFSError) {
-        try lock.locked { () throws(TraceFSError) in
+        try lock.withLock { () throws(TraceFSError) in
             do throws(KernelFailure) {
                 try checkFaultForKernel(relativePath, text: "")
                 let parts = Self.components(relativePath)
@@ -266,7 +267,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     }
 
     public func removeDirectory(_ relativePath: String) throws(TraceFSError) {
-        try lock.locked { () throws(TraceFSError) in
+        try lock.withLock { () throws(TraceFSError) in
             do throws(KernelFailure) {
                 try checkFaultForKernel(relativePath, text: "")
                 let parts = Self.components(relativePath)
@@ -449,28 +450,5 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
             let id = format.split(separator: "\n").first { $0.hasPrefix("ID: ") }.map { String($0.dropFirst(4)) } ?? "0"
             return id + "\n"
         }
-    }
-}
-
-/// A pthread mutex; the fake is shared across the exporter's threads in tests.
-final class Lock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deinitialize(count: 1)
-        mutex.deallocate()
-    }
-
-    func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestKit
 
 /// The real daemon on a loopback port, over this host's real tracefs (which has no hist
 /// triggers): what an operator with curl and a Prometheus server see.
@@ -17,7 +18,7 @@ import Testing
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             log = dir.appendingPathComponent("exporter.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             tracefs = try HostTraceFS()
             var arguments = ["--web.listen-address", "127.0.0.1:0", "--path.tracefs", tracefs.path, "--refresh.interval", "1h"]
             if let token {
@@ -32,7 +33,8 @@ import Testing
                 try config.write(to: file, atomically: true, encoding: .utf8)
                 arguments += ["--config.file", file.path]
             }
-            process.executableURL = try #require(CommandLineTests.binary())
+            let binary = try #require(CommandLineTests.binary())
+            process.executableURL = binary
             process.arguments = arguments + extraArguments
             process.standardError = try FileHandle(forWritingTo: log)
             process.standardOutput = FileHandle.nullDevice
@@ -202,7 +204,7 @@ import Testing
     /// closed when the process starts (fd 2 must not end up as a socket that log lines reach).
     @Test("with its log unwritable the daemon serves, and stops cleanly on SIGTERM", arguments: ["2>/dev/full", "2>&-"])
     func unwritableLog(redirection: String) throws {
-        let port = PrometheusScrapeTests.freePort()
+        let port = freePort()
         let tracefs = try HostTraceFS()
         defer { tracefs.release() }
         let binary = try #require(CommandLineTests.binary())
@@ -308,58 +310,29 @@ enum PromtoolCheck {
 
 /// A real Prometheus server scraping the real daemon.
 @Suite(.serialized) struct PrometheusScrapeTests {
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     @Test func prometheusScrapesTheExporter() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") else {
+        guard PrometheusServer.isInstalled else {
             #expect(ProcessInfo.processInfo.environment["CI"] == nil, "prometheus is required in CI")
             return
         }
         let d = try DaemonTests.Daemon()
         defer { _ = d.stop() }
         try d.waitReady()
-        let dir = d.dir.appendingPathComponent("prometheus")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let config = dir.appendingPathComponent("prometheus.yml")
-        try """
+        let prometheus = try PrometheusServer(configuration: """
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             scrape_configs:
               - job_name: ftrace_exporter
                 static_configs: [{targets: ["127.0.0.1:\(d.port)"]}]
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let port = Self.freePort()
-        let prometheus = Process()
-        prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-        prometheus.arguments = ["--config.file", config.path, "--storage.tsdb.path", dir.appendingPathComponent("data").path,
-                                "--web.listen-address", "127.0.0.1:\(port)"]
-        prometheus.standardOutput = FileHandle.nullDevice
-        prometheus.standardError = FileHandle.nullDevice
-        try prometheus.run()
-        defer {
-            prometheus.terminate()
-            prometheus.waitUntilExit()
-        }
+            """, directory: d.dir.appendingPathComponent("prometheus"))
+        defer { prometheus.stop() }
         var up = ""
         var families = ""
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             Thread.sleep(forTimeInterval: 0.5)
-            let (_, _, data) = try DaemonTests.curl(["http://127.0.0.1:\(port)/api/v1/query?query=up"])
-            up = String(decoding: data, as: UTF8.self)
+            up = try prometheus.query("up")
             if up.contains("\"1\"") {
-                let (_, _, f) = try DaemonTests.curl(["http://127.0.0.1:\(port)/api/v1/query?query=ftrace_kernel_feature"])
-                families = String(decoding: f, as: UTF8.self)
+                families = try prometheus.query("ftrace_kernel_feature")
                 break
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Testing
+import TestKit
 
 @testable import Exporter
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestKit
 
 /// The real daemon with `--web.config.file`: TLS, client certificates and basic auth as curl
 /// and a real Prometheus see them.
@@ -26,7 +27,7 @@ import Testing
     }
 
     func https(_ port: Int, _ path: String = "/metrics", _ arguments: [String] = [], ca: String = "ca.crt") throws -> CurlResult {
-        try curlTLS(["--cacert", pki.path(ca)] + arguments + ["https://127.0.0.1:\(port)\(path)"])
+        try curl(["--cacert", pki.path(ca)] + arguments + ["https://127.0.0.1:\(port)\(path)"])
     }
 
     var clientCert: [String] { ["--cert", pki.path("client.crt"), "--key", pki.path("client.key")] }
@@ -55,7 +56,7 @@ import Testing
             #expect(try https(d.port, path, basic).ok, "\(path)")
         }
 
-        let plain = try curlTLS(basic + ["http://127.0.0.1:\(d.port)/metrics"])
+        let plain = try curl(basic + ["http://127.0.0.1:\(d.port)/metrics"])
         #expect(plain.exitCode != 0 && plain.httpCode != 200, "plain HTTP to the TLS port: \(plain)")
         let wrongCA = try https(d.port, "/metrics", basic, ca: "other-ca.crt")
         #expect(wrongCA.exitCode == 60, "\(wrongCA)")
@@ -158,7 +159,7 @@ import Testing
 
     @Test("a real Prometheus scrapes over TLS with a client certificate and basic auth: up == 1; without credentials up == 0")
     func prometheusScrapesOverTLS() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") else {
+        guard PrometheusServer.isInstalled else {
             #expect(ProcessInfo.processInfo.environment["CI"] == nil, "prometheus is required in CI")
             return
         }
@@ -168,8 +169,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let passwordFile = dir.appendingPathComponent("password")
         try Self.password.write(to: passwordFile, atomically: true, encoding: .utf8)
-        let config = dir.appendingPathComponent("prometheus.yml")
-        try """
+        let prometheus = try PrometheusServer(configuration: """
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             scrape_configs:
               - job_name: ftrace_exporter
@@ -194,23 +194,9 @@ import Testing
                 tls_config: {ca_file: \(pki.path("ca.crt"))}
                 basic_auth: {username: prometheus, password: "\(Self.password)"}
                 static_configs: [{targets: ["127.0.0.1:\(d.port)"]}]
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let port = PrometheusScrapeTests.freePort()
-        let prometheus = Process()
-        prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-        prometheus.arguments = ["--config.file", config.path, "--storage.tsdb.path", dir.appendingPathComponent("data").path,
-                                "--web.listen-address", "127.0.0.1:\(port)"]
-        prometheus.standardOutput = FileHandle.nullDevice
-        prometheus.standardError = FileHandle.nullDevice
-        try prometheus.run()
-        defer {
-            prometheus.terminate()
-            prometheus.waitUntilExit()
-        }
-        func query(_ q: String) throws -> String {
-            let (_, _, data) = try DaemonTests.curl(["--get", "--data-urlencode", "query=\(q)", "http://127.0.0.1:\(port)/api/v1/query"])
-            return String(decoding: data, as: UTF8.self)
-        }
+            """, directory: dir)
+        defer { prometheus.stop() }
+        let query = prometheus.query
         var up = "", unauthenticated = "", noCert = "", families = ""
         let deadline = Date().addingTimeInterval(40)
         while Date() < deadline {

@@ -10,15 +10,7 @@ struct GzipTests {
         Array("hello\n".utf8),
         Array(String(repeating: "ftrace_wakeup_latency_seconds_bucket{cpu=\"0\",le=\"0.001\"} 12345\n", count: 2000).utf8),
         // Incompressible: output may be larger than the input.
-        {
-            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-            return (0..<100_000).map { _ in
-                state ^= state << 13
-                state ^= state >> 7
-                state ^= state << 17
-                return UInt8(truncatingIfNeeded: state)
-            }
-        }(),
+        pseudoRandomBytes(count: 100_000, seed: 0x9E37_79B9_7F4A_7C15),
     ]
 
     @Test("compress output is a gzip stream that gzip -dc inflates back", arguments: inputs, [Int32(0), 1, 6, 9, -1])

@@ -137,13 +137,7 @@ struct ServerTests {
 
     @Test("a SharedBody served 1000 times is byte-identical and shares one MHD_Response")
     func sharedBodyServedManyTimes() throws {
-        var state: UInt32 = 2_463_534_242
-        let bytes = (0..<64_000).map { _ -> UInt8 in
-            state ^= state << 13
-            state ^= state >> 17
-            state ^= state << 5
-            return UInt8(truncatingIfNeeded: state)
-        }
+        let bytes = pseudoRandomBytes(count: 64_000, seed: 2_463_534_242)
         let shared = SharedBody(bytes)
         try withServer(handler: { _ in
             HTTPResponse(status: 200, headers: [("Content-Type", "application/octet-stream")], body: .shared(shared))
@@ -175,13 +169,7 @@ struct ServerTests {
 
     @Test("a SharedBody of 64 KiB or more is sent from a memory file: byte-identical to concurrent keep-alive clients, HEAD included")
     func fileBackedSharedBody() throws {
-        var state: UInt32 = 88_172_645
-        let bytes = (0..<(1 << 20) + 17).map { _ -> UInt8 in
-            state ^= state << 13
-            state ^= state >> 17
-            state ^= state << 5
-            return UInt8(truncatingIfNeeded: state)
-        }
+        let bytes = pseudoRandomBytes(count: (1 << 20) + 17, seed: 88_172_645)
         let shared = SharedBody(bytes)
         #expect(shared.isFileBacked)
         #expect(!SharedBody([UInt8](repeating: 1, count: ByteStorage.fileBackedMinimum - 1)).isFileBacked)

@@ -248,3 +248,15 @@ final class Counter: @unchecked Sendable {
     func increment() { lock.lock(); value += 1; lock.unlock() }
     var count: Int { lock.lock(); defer { lock.unlock() }; return value }
 }
+
+/// `count` bytes from a xorshift generator: incompressible, and the same for the same seed, so a
+/// test can compare what it received against what it sent.
+func pseudoRandomBytes(count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed
+    return (0..<count).map { _ in
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return UInt8(truncatingIfNeeded: state)
+    }
+}

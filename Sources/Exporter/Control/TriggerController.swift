@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import HistFormat
+import Locking
 import Logging
 import TraceFS
 

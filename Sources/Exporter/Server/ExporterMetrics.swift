@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Exposition
+import Locking
 import TraceFS
 
 /// The exporter's own counters and refresh facts, kept between refreshes.

@@ -1,5 +1,6 @@
 import Exposition
 import HTTPServer
+import Locking
 
 /// One refresh's metrics, encoded once and served to every scrape until the next refresh:
 /// text (plain and gzip) built eagerly, OpenMetrics built the first time someone asks.

@@ -1,5 +1,6 @@
 import Dispatch
 import Exposition
+import Locking
 import Logging
 import TraceFS
 

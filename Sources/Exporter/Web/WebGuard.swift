@@ -1,4 +1,5 @@
 import HTTPServer
+import Locking
 import Logging
 
 #if canImport(Glibc)

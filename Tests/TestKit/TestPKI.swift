@@ -3,12 +3,12 @@ import Foundation
 /// Certificates made by openssl for the TLS tests, once per test process: a CA with a server
 /// certificate for 127.0.0.1 and a client certificate, and a second, unrelated CA with its own
 /// client certificate.
-final class TestPKI: Sendable {
-    static let shared: TestPKI = {
+public final class TestPKI: Sendable {
+    public static let shared: TestPKI = {
         do { return try TestPKI() } catch { fatalError("cannot make test certificates with openssl: \(error)") }
     }()
 
-    let dir: URL
+    public let dir: URL
 
     private init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("pki-\(UUID().uuidString)")
@@ -28,8 +28,8 @@ final class TestPKI: Sendable {
         try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", path("stray.key")])
     }
 
-    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-    func bytes(_ name: String) -> [UInt8] { Array((try? Data(contentsOf: dir.appendingPathComponent(name))) ?? Data()) }
+    public func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+    public func bytes(_ name: String) -> [UInt8] { Array((try? Data(contentsOf: dir.appendingPathComponent(name))) ?? Data()) }
 
     private func makeCA(_ name: String, _ subject: String) throws {
         try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -59,35 +59,4 @@ final class TestPKI: Sendable {
             throw NSError(domain: "openssl", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.joined(separator: " ")): \(text)"])
         }
     }
-}
-
-/// What curl made of one request.
-struct CurlResult {
-    var exitCode: Int32
-    var httpCode: Int
-    var body: String
-    var stderr: String
-    var ok: Bool { exitCode == 0 && httpCode == 200 }
-}
-
-/// curl with `arguments` (the URL among them); the status comes from `-w`.
-func curl(_ arguments: [String]) throws -> CurlResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-sS", "--max-time", "10", "-w", "\n%{http_code}"] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    var text = String(decoding: data, as: UTF8.self)
-    var code = 0
-    if let newline = text.lastIndex(of: "\n") {
-        code = Int(text[text.index(after: newline)...]) ?? 0
-        text = String(text[..<newline])
-    }
-    return CurlResult(exitCode: process.terminationStatus, httpCode: code, body: text, stderr: errText)
 }
