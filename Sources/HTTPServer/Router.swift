@@ -17,6 +17,8 @@ import Locking
 public final class Router: @unchecked Sendable {
     /// A route handler: the request and the decoded path parameters by name.
     public typealias Handler = @Sendable (HTTPRequest, _ parameters: [String: String]) -> HTTPResponse
+    /// Renders a 404 or 405 answer from its status and message.
+    public typealias ErrorFormatter = @Sendable (_ status: Int, _ message: String) -> HTTPResponse
 
     enum Segment: Equatable {
         case literal(String)
@@ -35,6 +37,7 @@ public final class Router: @unchecked Sendable {
 
     private let lock = Lock()
     private var routes: [Route] = []
+    private var errorFormatters: [(prefix: String, format: ErrorFormatter)] = []
 
     /// Creates an empty router.
     public init() {}
@@ -51,10 +54,20 @@ public final class Router: @unchecked Sendable {
         }
     }
 
+    /// 404 and 405 answers for paths under `prefix` are made by `formatter`: an API that
+    /// answers JSON answers its errors in JSON too.
+    public func formatErrors(under prefix: String, _ formatter: @escaping ErrorFormatter) {
+        lock.withLock { errorFormatters.append((prefix, formatter)) }
+    }
+
     /// Routes `request` and returns the handler's response, or 404/405.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        let snapshot = lock.withLock { routes }
-        guard let raw = Router.splitPath(request.path) else { return Router.notFound() }
+        let (snapshot, formatters) = lock.withLock { (routes, errorFormatters) }
+        func error(_ status: Int, _ message: String) -> HTTPResponse {
+            if let formatter = formatters.first(where: { request.path.hasPrefix($0.prefix) }) { return formatter.format(status, message) }
+            return .text(status, message + "\n")
+        }
+        guard let raw = Router.splitPath(request.path) else { return error(404, "not found") }
 
         var matches: [(route: Route, parameters: [String: String])] = []
         for route in snapshot where route.segments.count == raw.count {
@@ -62,7 +75,7 @@ public final class Router: @unchecked Sendable {
                 matches.append((route, parameters))
             }
         }
-        if matches.isEmpty { return Router.notFound() }
+        if matches.isEmpty { return error(404, "not found") }
         matches.sort { Router.precedes($0.route, $1.route) }
 
         if let hit = matches.first(where: { $0.route.method == request.method }) {
@@ -74,12 +87,10 @@ public final class Router: @unchecked Sendable {
 
         var allowed = Set(matches.map(\.route.method))
         if allowed.contains("GET") { allowed.insert("HEAD") }
-        var response = HTTPResponse.text(405, "method not allowed\n")
+        var response = error(405, "method not allowed")
         response.headers.append((name: "Allow", value: allowed.sorted().joined(separator: ", ")))
         return response
     }
-
-    static func notFound() -> HTTPResponse { .text(404, "not found\n") }
 
     /// More literal segments earlier is more specific; then registration order.
     static func precedes(_ a: Route, _ b: Route) -> Bool {

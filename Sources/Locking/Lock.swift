@@ -25,6 +25,7 @@ public final class Lock: @unchecked Sendable {
         mutex.deallocate()
     }
 
+    @discardableResult
     public func withLock<Result, E: Error>(_ body: () throws(E) -> Result) throws(E) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -41,6 +42,7 @@ public final class Locked<Value>: @unchecked Sendable {
         self.value = value
     }
 
+    @discardableResult
     public func withLock<Result, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result {
         try lock.withLock { () throws(E) -> Result in try body(&value) }
     }

@@ -60,6 +60,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     private var writeLog: [(path: String, text: String, result: Int32)] = []
     private var pendingFaults: [String: [(errno: Int32, message: String?)]] = [:]
     private var ignoredWrites: Set<String> = []
+    private var ignoredRemovals: Set<String> = []
     private var reads = 0
     private var persistentFaults: [String: Int32] = [:]
     private var nextPlaceholderID = 600
@@ -128,6 +129,12 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     /// exporter confirms its writes by reading back.
     public func ignoreNextWrite(_ relativePath: String) {
         lock.withLock { ignoredWrites.insert(Self.normalize(relativePath)) }
+    }
+
+    /// Like ``ignoreNextWrite(_:)``, for the next removal (a `!` command) only: writes that
+    /// add go through until then.
+    public func ignoreNextRemoval(_ relativePath: String) {
+        lock.withLock { ignoredRemovals.insert(Self.normalize(relativePath)) }
     }
 
     /// Makes every operation on `relativePath` fail with `errno` until called with nil.
@@ -218,7 +225,9 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     public func append(_ relativePath: String, _ text: String) throws(TraceFSError) {
         try lock.withLock { () throws(TraceFSError) in
             var result: Int32 = 0
-            if ignoredWrites.remove(Self.normalize(relativePath)) != nil {
+            if ignoredWrites.remove(Self.normalize(relativePath)) != nil
+                || text.hasPrefix("!") && ignoredRemovals.remove(Self.normalize(relativePath)) != nil
+            {
                 writeLog.append((relativePath, text, 0))
                 return
             }

@@ -186,9 +186,18 @@ final class RunningExporter: @unchecked Sendable {
         }
         do {
             let fresh = try ConfigSource.load(path: file).overriding(refreshInterval: options.refreshInterval)
-            controller.replaceConfig(fresh)
-            refresher.replaceCollector(HistCollector(config: fresh, reader: tracefs, logger: logger, features: tracefs.features()))
-            logger.info("configuration reloaded", metadata: ["file": "\(file)", "trigger_sets": "\(fresh.triggerSets.count)"])
+            let current = controller.config
+            // tracefs is located once, at start.
+            if options.tracefsPath == nil && fresh.tracefsPath != current.tracefsPath {
+                throw ReloadConflict(reasons: [
+                    "tracefs.path changes from '\(current.tracefsPath)' to '\(fresh.tracefsPath)': restart the exporter to use another tracefs",
+                ])
+            }
+            try controller.replaceConfig(fresh)
+            refresher.reload(collector: HistCollector(config: fresh, reader: tracefs, logger: logger, features: tracefs.features()))
+            logger.info("configuration reloaded", metadata: [
+                "file": "\(file)", "trigger_sets": "\(fresh.triggerSets.count)", "refresh_interval": "\(fresh.refreshInterval)",
+            ])
         } catch {
             logger.error("configuration reload rejected; the running configuration stays", metadata: ["err": "\(error)"])
         }

@@ -13,14 +13,16 @@ import TestKit
         var adminPort: Int?
         let tracefs: HostTraceFS
 
+        /// `refreshInterval`: the `--refresh.interval` flag, which overrides the configuration's.
         init(_ extraArguments: [String] = [], token: String? = "s3cret", tokenMode: Int = 0o600, separateAdmin: Bool = false,
-             config: String? = nil) throws {
+             config: String? = nil, refreshInterval: String? = "1h") throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             log = dir.appendingPathComponent("exporter.log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             tracefs = try HostTraceFS()
-            var arguments = ["--web.listen-address", "127.0.0.1:0", "--path.tracefs", tracefs.path, "--refresh.interval", "1h"]
+            var arguments = ["--web.listen-address", "127.0.0.1:0", "--path.tracefs", tracefs.path]
+            if let refreshInterval { arguments += ["--refresh.interval", refreshInterval] }
             if let token {
                 let file = dir.appendingPathComponent("token")
                 try (token + "\n").write(to: file, atomically: true, encoding: .utf8)
@@ -237,23 +239,61 @@ import TestKit
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
     }
 
-    @Test func reloadKeepsTheOldConfigWhenTheNewOneIsInvalid() throws {
-        let config = "refresh_interval: 1h\ndiscovery:\n  enabled: false\n"
-        let d = try Daemon(config: config)
+    static func configWithSet(_ name: String, refresh: String) -> String {
+        """
+        refresh_interval: \(refresh)
+        discovery:
+          enabled: false
+        trigger_sets:
+          - name: \(name)
+            description: allocations by call site
+            triggers:
+              - event: kmem/kmalloc
+                command: "hist:keys=call_site.sym:vals=hitcount,bytes_req"
+
+        """
+    }
+
+    @Test("SIGHUP: an invalid configuration is rejected and the running one stays in effect; a valid one applies at once")
+    func reloadKeepsTheOldConfigWhenTheNewOneIsInvalid() throws {
+        let d = try Daemon(config: Self.configWithSet("first", refresh: "1h"), refreshInterval: nil)
         defer { _ = d.stop() }
         try d.waitReady()
-        try "discovery:\n  enabled: perhaps\n".write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
-        kill(d.process.processIdentifier, SIGHUP)
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline && !d.logText.contains("reload rejected") { Thread.sleep(forTimeInterval: 0.05) }
+        func setNames() throws -> String { try get(d.port, "/api/v1/trigger-sets", token: "s3cret").text }
+        func status() throws -> String { try get(d.port, "/api/v1/status", token: "s3cret").text }
+        func hangUp(waitingFor text: String, occurrence: Int) {
+            kill(d.process.processIdentifier, SIGHUP)
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline && d.logText.components(separatedBy: text).count - 1 < occurrence { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(try setNames().contains("\"name\":\"first\""))
+
+        try Self.configWithSet("second", refresh: "2s").replacingOccurrences(of: "enabled: false", with: "enabled: perhaps")
+            .write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
+        hangUp(waitingFor: "configuration reload rejected", occurrence: 1)
         #expect(d.logText.contains("configuration reload rejected"))
         #expect(d.logText.contains("discovery.enabled"))
-        #expect(try get(d.port, "/-/healthy").status == 200)
-        try "refresh_interval: 1h\n".write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
-        kill(d.process.processIdentifier, SIGHUP)
-        let later = Date().addingTimeInterval(5)
-        while Date() < later && !d.logText.contains("configuration reloaded") { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(try setNames().contains("\"name\":\"first\""), "the old configuration stays in effect")
+        #expect(!(try setNames().contains("\"name\":\"second\"")))
+        #expect(try status().contains("\"refresh_interval_seconds\":3600"))
+
+        try Self.configWithSet("second", refresh: "2s").write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
+        hangUp(waitingFor: "configuration reloaded", occurrence: 1)
         #expect(d.logText.contains("configuration reloaded"))
+        #expect(try setNames().contains("\"name\":\"second\""))
+        #expect(!(try setNames().contains("\"name\":\"first\"")))
+        #expect(try status().contains("\"refresh_interval_seconds\":2"))
+        let metrics = try get(d.port, "/metrics").text
+        #expect(metrics.contains("taken every 2s"), "the snapshot was rebuilt with the new interval")
+        #expect(metrics.contains("ftrace_exporter_trigger_set_state{set=\"second\""))
+        // The new 2 s timer runs (the old one was an hour).
+        func refreshes() throws -> Double {
+            let line = try get(d.port, "/metrics").text.split(separator: "\n").first { $0.hasPrefix("ftrace_exporter_refreshes_total ") }
+            return Double(line?.split(separator: " ").last ?? "") ?? -1
+        }
+        let before = try refreshes()
+        Thread.sleep(forTimeInterval: 4.5)
+        #expect(try refreshes() >= before + 1)
     }
 }
 

@@ -145,7 +145,7 @@ import TraceFSTesting
         let fs = TraceFS(root: dir.path)
         let collector = HistCollector(config: try DefaultConfig.load(), reader: fs, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
         let cut = collector.collectReporting()
-        #expect(cut.failures == [HistCollector.ReadFailure(instance: .topLevel, event: EventName(system: "kmem", event: "kmalloc"))])
+        #expect(cut.failures == [HistCollector.TableFile(instance: .topLevel, event: EventName(system: "kmem", event: "kmalloc"))])
         let text = String(decoding: ExpositionEncoder.encode(cut.families, format: .text004), as: UTF8.self)
         #expect(text.contains("ftrace_hist_read_success{tracefs_instance=\"\",system=\"kmem\",event=\"kmalloc\"} 0"))
         // A table that grew between two reads parses whole again.

@@ -204,4 +204,118 @@ import TraceFSTesting
         #expect(!fs.exists("instances/ftrace_exporter"))
         #expect(String(decoding: try fs.read("synthetic_events"), as: UTF8.self).isEmpty)
     }
+
+    @Test("a rollback the kernel ignores is reported as not confirmed, not as done")
+    func aRollbackTheKernelIgnoresIsReported() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        let table = "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger"
+        let matcher = "\(Self.instance)events/sched/sched_switch/trigger"
+        fs.failNext(table, with: EINVAL)
+        fs.ignoreNextRemoval(matcher)
+        do {
+            try c.install("wakeup_latency")
+            Issue.record("install succeeded")
+        } catch {
+            let matcherUndo = error.rollback.first { $0.write.path == matcher }
+            #expect(matcherUndo?.result.hasPrefix("not confirmed") == true, "\(error.rollback)")
+            #expect(error.rollback.filter { $0.write.path != matcher }.allSatisfy { $0.result == "ok" || $0.result == "EBUSY" })
+        }
+    }
+
+    @Test("a set whose event this kernel lacks answers 503 naming the event, and writes nothing")
+    func aMissingTracepointIsNamed() throws {
+        let events = FakeKernelTraceFS.defaultEvents.filter { $0.system != "block" }
+        let fs = FakeKernelTraceFS(events: events)
+        let c = try controller(fs)
+        do {
+            try c.install("block_io_latency")
+            Issue.record("installed without block events")
+        } catch {
+            #expect(error.httpStatus == 503)
+            #expect(error.description.contains("no event block/block_rq_issue"), "\(error)")
+        }
+        #expect(fs.writes.isEmpty)
+        let set = try #require(c.config.triggerSet(named: "block_io_latency"))
+        #expect(c.unsupportedReason(for: set)?.contains("block/block_rq_issue") == true)
+        #expect(c.unsupportedReason(for: try #require(c.config.triggerSet(named: "wakeup_latency"))) == nil)
+    }
+
+    @Test("a kernel without synthetic events answers 503 naming CONFIG_SYNTH_EVENTS")
+    func kernelWithoutSyntheticEventsAnswers503() throws {
+        let fs = FakeKernelTraceFS(features: .init(histTriggers: true, syntheticEvents: false))
+        let c = try controller(fs)
+        do {
+            try c.install("wakeup_latency")
+            Issue.record("installed without synthetic events")
+        } catch {
+            #expect(error.httpStatus == 503)
+            #expect(error.description.contains("CONFIG_SYNTH_EVENTS"), "\(error)")
+        }
+        #expect(fs.writes.isEmpty)
+        // A set without synthetic events still installs.
+        #expect(try c.install("kmalloc_by_call_site").state == .installed)
+    }
+
+    @Test("clear, pause and continue on a set that is not installed answer 409 and write nothing")
+    func controlOnAnAbsentSet() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        for action in TriggerController.SetControl.allCases {
+            do {
+                try c.control("wakeup_latency", action)
+                Issue.record("\(action) succeeded on an absent set")
+            } catch {
+                #expect(error.httpStatus == 409)
+                #expect(error.description.contains("not installed"))
+            }
+        }
+        #expect(fs.writes.isEmpty)
+    }
+
+    @Test("the instance stays when someone else's trigger is in it; it goes once that trigger does")
+    func theInstanceKeepsForeignTriggers() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        try c.install("wakeup_latency")
+        let foreign = "\(Self.instance)events/kmem/kmalloc/trigger"
+        try fs.append(foreign, "hist:keys=call_site.sym:vals=bytes_req")
+        try c.remove("wakeup_latency")
+        #expect(fs.exists("instances/ftrace_exporter"), "removing the instance would take the foreign trigger with it")
+        #expect(String(decoding: try fs.read(foreign), as: UTF8.self).contains("hist:keys=call_site.sym"))
+        try fs.append(foreign, "!hist:keys=call_site.sym:vals=bytes_req")
+        try c.install("wakeup_latency")
+        try c.remove("wakeup_latency")
+        #expect(!fs.exists("instances/ftrace_exporter"))
+    }
+
+    @Test("a reload that drops or changes an installed set, or moves the instance, is refused; other changes apply")
+    func reloadRefusesToStrandInstalledSets() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        try c.install("wakeup_latency")
+        let yaml = DefaultConfig.yaml
+        func load(_ text: String) throws -> ExporterConfig { try ConfigLoader.load(yaml: text, file: "reload.yml") }
+
+        let changed = yaml.replacingOccurrences(of: "hist:keys=cpu,lat.log2:vals=hitcount,lat", with: "hist:keys=cpu,lat.log2:vals=hitcount,lat:size=4096")
+        #expect(changed != yaml)
+        #expect { try c.replaceConfig(try load(changed)) } throws: { ($0 as? ReloadConflict)?.description.contains("changes its triggers") == true }
+        var moved = try DefaultConfig.load()
+        moved.instance = "elsewhere"
+        #expect { try c.replaceConfig(moved) } throws: { ($0 as? ReloadConflict)?.description.contains("instance changes") == true }
+        var dropped = try DefaultConfig.load()
+        dropped.triggerSets.removeAll { $0.name == "wakeup_latency" }
+        #expect { try c.replaceConfig(dropped) } throws: { ($0 as? ReloadConflict)?.description.contains("drops it") == true }
+        #expect(c.config == (try DefaultConfig.load()), "a refused reload changes nothing")
+
+        // Changing only a description, or a set that is not installed, is fine.
+        var described = try DefaultConfig.load()
+        described.triggerSets[0].description = "(reloaded)"
+        described.triggerSets.removeAll { $0.name == "syscall_latency" }
+        try c.replaceConfig(described)
+        #expect(c.config.triggerSets[0].description == "(reloaded)")
+        #expect(c.config.triggerSet(named: "syscall_latency") == nil)
+        #expect(try c.remove("wakeup_latency").state == .absent, "the installed set is still removable")
+        try c.replaceConfig(try load(changed))
+    }
 }

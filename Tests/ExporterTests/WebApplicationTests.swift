@@ -167,6 +167,61 @@ import TraceFSTesting
         #expect(body(a.router.handle(request("GET", "/"))).contains("wakeup_latency"))
     }
 
+    @Test("errors under /api/v1/ are JSON too: unknown paths, wrong methods, actions on absent sets")
+    func adminErrorsAreJSON() throws {
+        let a = try make()
+        for (method, path, status) in [("GET", "/api/v1/nothing", 404), ("DELETE", "/api/v1/trigger-sets", 405),
+                                       ("POST", "/api/v1/trigger-sets/wakeup_latency/pause", 409)] {
+            let r = a.router.handle(request(method, path))
+            #expect(r.status == status, "\(method) \(path)")
+            #expect(r.header("Content-Type") == "application/json", "\(method) \(path)")
+            #expect(body(r).hasPrefix("{\"error\":"), "\(body(r))")
+        }
+    }
+
+    @Test("each set says whether this kernel supports it, and why not")
+    func setsReportSupport() throws {
+        let fs = FakeKernelTraceFS(events: FakeKernelTraceFS.defaultEvents.filter { $0.system != "irq" })
+        let a = try make(fs: fs)
+        let list = body(a.router.handle(request("GET", "/api/v1/trigger-sets")))
+        #expect(list.contains("\"supported\":true"))
+        let irq = body(a.router.handle(request("GET", "/api/v1/trigger-sets/irq_handler_duration")))
+        #expect(irq.contains("\"supported\":false"), "\(irq)")
+        #expect(irq.contains("no event irq/irq_handler_entry"), "\(irq)")
+        let install = a.router.handle(request("POST", "/api/v1/trigger-sets/irq_handler_duration/install"))
+        #expect(install.status == 503)
+        #expect(a.fs.writes.isEmpty)
+    }
+
+    @Test("a reload applies the new refresh interval at once and rebuilds the snapshot")
+    func reloadReschedulesTheRefresh() throws {
+        let a = try make(refreshInterval: 3600)
+        a.refresher.start()
+        defer { a.refresher.stop() }
+        let first = try #require(a.refresher.current)
+        var faster = try DefaultConfig.load().overriding(refreshInterval: 0.05)
+        faster.triggerSets.removeAll { $0.name == "context_switches" }
+        a.refresher.reload(collector: HistCollector(config: faster, reader: a.fs, logger: Fixtures.quietLogger, features: a.fs.features()))
+        #expect(a.refresher.refreshInterval == 0.05)
+        #expect(a.refresher.current !== first, "rebuilt at once")
+        let rebuilt = try #require(a.refresher.current)
+        let deadline = Date().addingTimeInterval(10)
+        while a.refresher.current === rebuilt && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(a.refresher.current !== rebuilt, "the new 50 ms timer refreshes")
+        #expect(body(a.router.handle(request("GET", "/metrics", token: nil))).contains("taken every 50ms"))
+    }
+
+    @Test("the refresh-error counter of each table we read starts at 0, so the first error is an increase")
+    func refreshErrorsStartAtZero() throws {
+        let a = try make()
+        #expect(a.router.handle(request("POST", "/api/v1/trigger-sets/wakeup_latency/install")).status == 200)
+        a.refresher.refreshSharing()
+        let text = body(a.router.handle(request("GET", "/metrics", token: nil)))
+        for event in ["sched\",event=\"sched_waking", "sched\",event=\"sched_switch", "synthetic\",event=\"ftrace_exporter_wakeup_lat"] {
+            #expect(text.contains("ftrace_exporter_refresh_errors_total{tracefs_instance=\"ftrace_exporter\",system=\"\(event)\"} 0"), "\(event)")
+        }
+    }
+
     @Test func kernelWithoutHistTriggers() throws {
         let a = try make(fs: FakeKernelTraceFS(features: .noHistTriggers))
         let status = a.router.handle(request("GET", "/api/v1/status"))

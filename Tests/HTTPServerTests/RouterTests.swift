@@ -92,6 +92,23 @@ struct RouterTests {
         #expect(result.allow == allow)
     }
 
+    @Test("404 and 405 under a prefix with an error formatter use it; other paths keep plain text")
+    func formattedErrors() {
+        let router = RouterTests.makeRouter()
+        router.formatErrors(under: "/api/") { status, message in .json(status, "{\"error\":\"\(message)\"}") }
+        let missing = router.handle(HTTPRequest(method: "GET", path: "/api/v2/nothing"))
+        #expect(missing.status == 404)
+        #expect(missing.header("Content-Type") == "application/json")
+        let wrong = router.handle(HTTPRequest(method: "GET", path: "/api/v1/trigger-sets/x/install"))
+        #expect(wrong.status == 405)
+        #expect(wrong.header("Content-Type") == "application/json")
+        #expect(wrong.header("Allow") == "POST")
+        #expect(call(router, "GET", "/api/v1/trigger-sets/x/install").text == "{\"error\":\"method not allowed\"}")
+        let plain = router.handle(HTTPRequest(method: "GET", path: "/nothing"))
+        #expect(plain.status == 404)
+        #expect(plain.header("Content-Type")?.hasPrefix("text/plain") == true)
+    }
+
     @Test("HEAD is served by the GET handler unless a HEAD route exists")
     func head() {
         let router = RouterTests.makeRouter()

@@ -49,15 +49,17 @@ public final class HistCollector: @unchecked Sendable {
 
     public func collect() -> [MetricFamily] { collectReporting().families }
 
-    /// A hist file that could not be read or parsed in a refresh.
-    public struct ReadFailure: Hashable, Sendable {
+    /// One event's hist file in one instance.
+    public struct TableFile: Hashable, Sendable {
         public var instance: TraceInstance
         public var event: EventName
     }
 
-    /// The families, and the hist files that failed in this refresh.
-    public func collectReporting() -> (families: [MetricFamily], failures: [ReadFailure]) {
-        var failures: [ReadFailure] = []
+    /// The families, the hist files that failed in this refresh, and the files of our own
+    /// triggers that were read.
+    public func collectReporting() -> (families: [MetricFamily], failures: [TableFile], ownRead: [TableFile]) {
+        var failures: [TableFile] = []
+        var ownRead: [TableFile] = []
         var families = FamilyBuilder()
         HealthFamilies.declare(into: &families)
         HealthFamilies.features(&families, features)
@@ -107,7 +109,7 @@ public final class HistCollector: @unchecked Sendable {
                 if isOwned {
                     if reader.exists(reader.eventDirectory(file.event, in: file.instance)) {
                         logger.warning("cannot read hist file", metadata: ["path": "\(error.path)", "err": "\(error)"])
-                        failures.append(ReadFailure(instance: file.instance, event: file.event))
+                        failures.append(TableFile(instance: file.instance, event: file.event))
                         HealthFamilies.readResult(&families, fileLabels, success: false, seconds: seconds(since: start))
                     } else {
                         logger.debug("event not available", metadata: ["event": "\(file.event)", "instance": "\(file.instance.label)"])
@@ -116,7 +118,7 @@ public final class HistCollector: @unchecked Sendable {
                 continue
             }
             if bytes.isEmpty && !isOwned { continue }
-            if !isOwned { withTables.insert(file) }
+            if isOwned { ownRead.append(TableFile(instance: file.instance, event: file.event)) } else { withTables.insert(file) }
             var parsed: HistFile
             do {
                 parsed = try HistParser.parse(bytes)
@@ -124,7 +126,7 @@ public final class HistCollector: @unchecked Sendable {
                 logger.error(
                     "cannot parse hist file",
                     metadata: ["path": "\(reader.eventDirectory(file.event, in: file.instance))/hist", "err": "\(error)"])
-                failures.append(ReadFailure(instance: file.instance, event: file.event))
+                failures.append(TableFile(instance: file.instance, event: file.event))
                 HealthFamilies.readResult(&families, fileLabels, success: false, seconds: seconds(since: start))
                 continue
             }
@@ -139,7 +141,7 @@ public final class HistCollector: @unchecked Sendable {
             }
             HealthFamilies.readResult(&families, fileLabels, success: true, seconds: seconds(since: start))
         }
-        return (families.build(), failures)
+        return (families.build(), failures, ownRead)
     }
 
     /// One table's families: its owner's mapping, or discovery's generic families when no

@@ -5,8 +5,10 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// The name is not in the allow-list.
         case unknownSet(String)
-        /// The kernel lacks what the set needs (a CONFIG option).
+        /// The kernel lacks what the set needs (a CONFIG option, a tracepoint).
         case featureMissing(String)
+        /// clear, pause or continue on a set none of whose triggers is in the kernel.
+        case notInstalled(String)
         /// A write failed: the errno and the kernel's own error_log record for it.
         case kernelRejected(write: PlannedWrite, errno: Int32, errorLog: String?)
         /// The write returned success but the read-back does not show its effect.
@@ -29,6 +31,7 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .unknownSet: return 404
         case .featureMissing: return 503
+        case .notInstalled: return 409
         case .kernelRejected(_, let errno, _):
             switch errnoName(errno) {
             case "EBUSY", "EEXIST": return 409
@@ -43,6 +46,8 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .unknownSet(let name): return "no trigger set named '\(name)' in the allow-list"
         case .featureMissing(let what): return what
+        case .notInstalled(let name):
+            return "trigger set '\(name)' is not installed: install it first (POST /api/v1/trigger-sets/\(name)/install)"
         case .kernelRejected(let write, let errno, let log):
             var s = "the kernel refused \(write): \(errnoName(errno))"
             if let meaning = ControlError.meaning(errno) { s += " (\(meaning))" }

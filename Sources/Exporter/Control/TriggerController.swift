@@ -34,8 +34,16 @@ public final class TriggerController: @unchecked Sendable {
 
     public var config: ExporterConfig { state.withLock { $0 } }
 
-    /// Swaps in a reloaded configuration; sets already installed stay as they are.
-    public func replaceConfig(_ config: ExporterConfig) { state.withLock { $0 = config } }
+    /// Swaps in a reloaded configuration. Refused while it would drop or change a set this
+    /// process has in the kernel, or move the instance under it: removing those triggers needs
+    /// the exact text that was written, so the old definitions stay until the set is removed.
+    public func replaceConfig(_ fresh: ExporterConfig) throws(ReloadConflict) {
+        try actionLock.withLock { _ throws(ReloadConflict) in
+            let conflicts = ReloadConflict.find(current: config, fresh: fresh, owned: ownedSets)
+            if !conflicts.isEmpty { throw ReloadConflict(reasons: conflicts) }
+            state.withLock { $0 = fresh }
+        }
+    }
 
     var instance: TraceInstance { config.traceInstance }
 
@@ -128,18 +136,33 @@ public final class TriggerController: @unchecked Sendable {
     }
 
     func requireFeatures(for set: TriggerSet) throws(ControlError) {
-        guard fs.exists("events") else {
-            throw ControlError(.featureMissing("tracefs is not available at \(fs.root): mount it (mount -t tracefs nodev /sys/kernel/tracing)"))
+        if let reason = unsupportedReason(for: set) {
+            throw ControlError(.featureMissing("trigger set '\(set.name)' cannot be used on this kernel: \(reason)"))
         }
-        let features = fs.features()
+    }
+
+    /// Why this kernel cannot run the set, or nil: checked before any write, so a preset
+    /// written for another kernel fails with the missing piece named instead of a bare ENOENT.
+    public func unsupportedReason(for set: TriggerSet, features known: TraceFeatures? = nil) -> String? {
+        guard fs.exists("events") else {
+            return "tracefs is not available at \(fs.root): mount it (mount -t tracefs nodev /sys/kernel/tracing)"
+        }
+        let features = known ?? fs.features()
         if !features.histTriggers {
-            throw ControlError(.featureMissing(
-                "this kernel has no hist triggers: it was built without CONFIG_HIST_TRIGGERS, so trigger set '\(set.name)' cannot be installed"))
+            return "this kernel has no hist triggers: it was built without CONFIG_HIST_TRIGGERS"
         }
         if !set.syntheticEvents.isEmpty && !features.syntheticEvents {
-            throw ControlError(.featureMissing(
-                "this kernel has no synthetic events: it was built without CONFIG_SYNTH_EVENTS, which trigger set '\(set.name)' needs"))
+            return "this kernel has no synthetic events: it was built without CONFIG_SYNTH_EVENTS"
         }
+        let definedHere = Set(set.syntheticEvents.map(\.name))
+        var checked: Set<EventName> = []
+        for trigger in set.triggers where checked.insert(trigger.event).inserted {
+            if trigger.event.system == "synthetic" && definedHere.contains(trigger.event.event) { continue }
+            if !fs.exists("events/\(trigger.event.system)/\(trigger.event.event)") {
+                return "this kernel has no event \(trigger.event): its tracepoint is not built in (a CONFIG option is off) or has another name here"
+            }
+        }
+        return nil
     }
 
     public var ownedSets: Set<String> { owned.withLock { $0 } }
@@ -212,13 +235,33 @@ public final class TriggerController: @unchecked Sendable {
                 continue
             }
             do {
-                try apply(inverse)
-                results.append((inverse, "ok"))
+                if case .removeInstance = inverse.action {
+                    try removeInstanceDirectory(inverse.path)
+                } else {
+                    try apply(inverse)
+                }
+                // The kernel answers success to removals that match nothing: look again.
+                results.append((inverse, isUndone(write) ? "ok" : "not confirmed: still present after the removal"))
             } catch {
                 results.append((inverse, errnoName(error.errnoValue ?? 0)))
             }
         }
         return results
+    }
+
+    /// Whether a write of a failed install is gone from the kernel.
+    private func isUndone(_ write: PlannedWrite) -> Bool {
+        switch write.action {
+        case .makeInstance, .removeInstance:
+            return !fs.exists(write.path)
+        case .append(let text) where write.path == "synthetic_events":
+            return !syntheticEventNames().contains(String(text.prefix { $0 != " " && $0 != "\t" }))
+        case .append(let text):
+            guard let identity = (try? TriggerInfo.parse(text))?.identity, let bytes = try? fs.read(write.path) else { return true }
+            return !String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains {
+                $0.hasPrefix("hist:") && (try? TriggerInfo.parse(String($0)))?.identity == identity
+            }
+        }
     }
 
     // MARK: Remove
@@ -253,24 +296,45 @@ public final class TriggerController: @unchecked Sendable {
         return status(set)
     }
 
-    /// Removes our private instance when no set has anything left in it. A busy instance
-    /// (hists with variables someone else put there) is left alone and logged.
+    /// Removes our private instance when nothing is left in it. rmdir succeeds on an instance
+    /// that still holds triggers without variables and takes them with it, so triggers someone
+    /// else put there keep the instance, and the log says where they are.
     func removeInstanceIfUnused() {
         guard case .named(let name) = instance, fs.exists("instances/\(name)") else { return }
         if config.triggerSets.contains(where: { status($0).triggers.contains(where: \.present) }) { return }
-        // The kernel drops an instance's last reference from removed variable hists a moment
-        // after the removal returns; rmdir meanwhile answers EBUSY, so try again briefly.
+        let others = eventsWithTriggers(in: instance)
+        if !others.isEmpty {
+            logger.warning("the exporter's instance holds triggers it did not install; it stays", metadata: [
+                "instance": "\(name)", "events": "\(others.map(\.description).joined(separator: ","))",
+            ])
+            return
+        }
+        do {
+            try removeInstanceDirectory("instances/\(name)")
+        } catch {
+            logger.warning("cannot remove the exporter's instance", metadata: ["instance": "\(name)", "err": "\(error)"])
+        }
+    }
+
+    /// Events of an instance whose trigger file holds any trigger (comment lines aside).
+    func eventsWithTriggers(in instance: TraceInstance) -> [EventName] {
+        ((try? fs.events(in: instance)) ?? []).filter { event in
+            guard let bytes = try? fs.readTrigger(event, in: instance) else { return false }
+            return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { !$0.hasPrefix("#") && !$0.allSatisfy(\.isWhitespace) }
+        }
+    }
+
+    /// The kernel drops an instance's last reference from removed variable hists a moment
+    /// after the removal returns; rmdir meanwhile answers EBUSY, so try again briefly.
+    private func removeInstanceDirectory(_ path: String) throws(TraceFSError) {
         var attempt = 0
         while true {
             do {
-                try fs.removeDirectory("instances/\(name)")
+                try fs.removeDirectory(path)
                 return
             } catch where error.errnoValue == EBUSY && attempt < 20 {
                 attempt += 1
                 usleep(50_000)
-            } catch {
-                logger.warning("cannot remove the exporter's instance", metadata: ["instance": "\(name)", "err": "\(error)"])
-                return
             }
         }
     }
@@ -369,6 +433,7 @@ public final class TriggerController: @unchecked Sendable {
         try requireFeatures(for: set)
         return try actionLock.withLock { _ throws(ControlError) in
             let before = status(set)
+            guard before.triggers.contains(where: \.present) else { throw ControlError(.notInstalled(set.name)) }
             // The kernel re-creates a trigger's variables when parsing a control command, so
             // `:pause` on a trigger that defines variables fails ("Variable already defined").
             // Those triggers only carry timestamps between events; pausing the tables that

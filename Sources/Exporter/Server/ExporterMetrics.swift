@@ -11,7 +11,7 @@ import TraceFS
 public final class ExporterMetrics: Sendable {
     struct State {
         var adminRequests: [AdminKey: Double] = [:]
-        var refreshErrors: [HistCollector.ReadFailure: Double] = [:]
+        var refreshErrors: [HistCollector.TableFile: Double] = [:]
         var lastRefreshSeconds: Double?
         var lastRefreshDuration: Double = 0
         var refreshes: Double = 0
@@ -33,11 +33,14 @@ public final class ExporterMetrics: Sendable {
         state.withLock { $0.adminRequests[AdminKey(action: action, code: code), default: 0] += 1 }
     }
 
-    func recordRefresh(at time: Double, duration: Double, failures: [HistCollector.ReadFailure]) {
+    /// `ownRead`: the files of our triggers read in this refresh. Their error counters start
+    /// at 0, so `increase()` sees the first error (a series born at 1 shows no increase).
+    func recordRefresh(at time: Double, duration: Double, failures: [HistCollector.TableFile], ownRead: [HistCollector.TableFile] = []) {
         state.withLock { s in
             s.lastRefreshSeconds = time
             s.lastRefreshDuration = duration
             s.refreshes += 1
+            for f in ownRead where s.refreshErrors[f] == nil { s.refreshErrors[f] = 0 }
             for f in failures { s.refreshErrors[f, default: 0] += 1 }
         }
     }

@@ -14,6 +14,8 @@ public final class Refresher: Sendable {
         var collector: HistCollector
         var interval: Double
         var timer: TimerHandle?
+        /// Between start() and stop(): a reload may reschedule the timer only then.
+        var running = false
         /// Scrapes waiting for a refresh that another scrape started.
         var sharing = 0
     }
@@ -44,28 +46,54 @@ public final class Refresher: Sendable {
     /// Builds the first snapshot, then refreshes every interval (if the interval is not 0).
     public func start() {
         _ = refreshSharing()
-        let interval = state.withLock { $0.interval }
+        let interval = state.withLock { s -> Double in
+            s.running = true
+            return s.interval
+        }
+        schedule(every: interval)
+    }
+
+    private func schedule(every interval: Double) {
         guard interval > 0 else { return }
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(50))
         timer.setEventHandler { [weak self] in _ = self?.refreshSharing() }
-        timer.resume()
         let handle = TimerHandle(source: timer)
-        state.withLock { $0.timer = handle }
+        let kept = state.withLock { s -> Bool in
+            guard s.running, s.timer == nil else { return false }
+            s.timer = handle
+            return true
+        }
+        if kept { timer.resume() }
     }
 
     public func stop() {
         let handle = state.withLock { s -> TimerHandle? in
             let t = s.timer
             s.timer = nil
+            s.running = false
             return t
         }
         handle?.source.cancel()
     }
 
-    /// Swaps the collector after a configuration reload; the next refresh uses it.
-    public func replaceCollector(_ collector: HistCollector) {
-        state.withLock { $0.collector = collector }
+    /// After a configuration reload: the new collector and refresh interval apply at once, and
+    /// the snapshot is rebuilt so the next scrape shows the new sets, mappings and HELP texts.
+    public func reload(collector: HistCollector) {
+        let interval = collector.config.refreshInterval.value
+        let replaced = state.withLock { s -> TimerHandle?? in
+            s.collector = collector
+            guard s.interval != interval else { return .none }
+            s.interval = interval
+            let old = s.timer
+            s.timer = nil
+            return .some(old)
+        }
+        if case .some(let old) = replaced {
+            old?.source.cancel()
+            schedule(every: interval)
+        }
+        _ = refreshSharing()
     }
 
     /// The snapshot a scrape serves: the current one, or, when refreshing on scrape,
@@ -110,10 +138,10 @@ public final class Refresher: Sendable {
     private func build(_ collector: HistCollector) -> MetricsSnapshot {
         let start = monotonicNanoseconds()
         controller.repairOwned()
-        let (families, failures) = controller.whileNoActionRuns { collector.collectReporting() }
+        let (families, failures, ownRead) = controller.whileNoActionRuns { collector.collectReporting() }
         let statuses = controller.statuses()
         let duration = Double(monotonicNanoseconds() &- start) / 1e9
-        metrics.recordRefresh(at: wallClockSeconds(), duration: duration, failures: failures)
+        metrics.recordRefresh(at: wallClockSeconds(), duration: duration, failures: failures, ownRead: ownRead)
         let own = metrics.families(statuses: statuses, refreshInterval: collector.config.refreshInterval.value)
         logger.debug("refreshed", metadata: ["duration_seconds": "\(duration)", "failures": "\(failures.count)"])
         return MetricsSnapshot(families: (families + own).sorted { $0.name < $1.name })

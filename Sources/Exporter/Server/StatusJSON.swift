@@ -19,12 +19,14 @@ enum StatusJSON {
         return .array(missing)
     }
 
-    static func set(_ status: TriggerSetStatus, _ set: TriggerSet?) -> JSON {
+    static func set(_ status: TriggerSetStatus, _ set: TriggerSet?, unsupportedReason: String? = nil) -> JSON {
         .object([
             ("name", .string(status.name)),
             ("description", .string(set?.description ?? "")),
             ("install_on_start", .bool(set?.installOnStart ?? false)),
             ("state", .string(status.state.rawValue)),
+            ("supported", .bool(unsupportedReason == nil)),
+            ("unsupported_reason", unsupportedReason.map(JSON.string) ?? .null),
             ("paused", .bool(status.triggers.contains { $0.present && $0.paused })),
             ("synthetic_events", .array(status.syntheticEvents.map {
                 .object([("name", .string($0.name)), ("present", .bool($0.present))])

@@ -98,17 +98,21 @@ public final class WebApplication: Sendable {
     // MARK: Admin API
 
     func addAdminRoutes(to router: Router) {
+        router.formatErrors(under: "/api/v1/") { status, message in
+            .json(status, JSON.object([("error", .string(message))]).serialized() + "\n")
+        }
         router.add("GET", "/api/v1/status") { [self] request, _ in admin(request, action: "status", set: nil) { statusJSON() } }
         router.add("GET", "/api/v1/trigger-sets") { [self] request, _ in
             admin(request, action: "list", set: nil) {
-                (200, .object([("trigger_sets", .array(controller.statuses().map { StatusJSON.set($0, controller.config.triggerSet(named: $0.name)) }))]))
+                let features = controller.fs.features()
+                return (200, .object([("trigger_sets", .array(controller.statuses().map { setJSON($0, features: features) }))]))
             }
         }
         router.add("GET", "/api/v1/trigger-sets/{name}") { [self] request, p in
             let name = p["name"] ?? ""
             return admin(request, action: "get", set: name) { () throws(ControlError) -> (Int, JSON) in
                 let status = try controller.status(of: name)
-                return (200, StatusJSON.set(status, controller.config.triggerSet(named: name)))
+                return (200, setJSON(status))
             }
         }
         for action in ["install", "remove", "clear", "pause", "continue"] {
@@ -123,7 +127,7 @@ public final class WebApplication: Sendable {
                     case "pause": status = try controller.control(name, .pause)
                     default: status = try controller.control(name, .continue)
                     }
-                    return (200, StatusJSON.set(status, controller.config.triggerSet(named: name)))
+                    return (200, setJSON(status))
                 }
             }
         }
@@ -138,6 +142,11 @@ public final class WebApplication: Sendable {
                 return (failed.isEmpty ? 200 : 500, body)
             }
         }
+    }
+
+    func setJSON(_ status: TriggerSetStatus, features: TraceFeatures? = nil) -> JSON {
+        let set = controller.config.triggerSet(named: status.name)
+        return StatusJSON.set(status, set, unsupportedReason: set.flatMap { controller.unsupportedReason(for: $0, features: features) })
     }
 
     func statusJSON() -> (Int, JSON) {
@@ -176,13 +185,13 @@ public final class WebApplication: Sendable {
 
     private func finish(_ request: HTTPRequest, _ action: String, _ set: String?, _ code: Int, _ json: JSON) -> HTTPResponse {
         metrics.countAdminRequest(action: action, code: code)
-        if action != "status" && action != "list" && action != "get" || code >= 400 {
-            let level: Logger.Level = code >= 500 ? .error : code >= 400 ? .warning : .info
-            logger.log(level: level, "admin request", metadata: [
-                "remote": "\(request.remoteAddress)", "action": "\(action)", "set": "\(set ?? "")", "code": "\(code)",
-                "result": "\(code < 400 ? "ok" : json.serialized())",
-            ])
-        }
+        let isRead = action == "status" || action == "list" || action == "get"
+        // Reads that succeed change nothing and are frequent (dashboards, scripts): debug.
+        let level: Logger.Level = code >= 500 ? .error : code >= 400 ? .warning : isRead ? .debug : .info
+        logger.log(level: level, "admin request", metadata: [
+            "remote": "\(request.remoteAddress)", "action": "\(action)", "set": "\(set ?? "")", "code": "\(code)",
+            "result": "\(code < 400 ? "ok" : json.serialized())",
+        ])
         return .json(code, json.serialized() + "\n")
     }
 }
