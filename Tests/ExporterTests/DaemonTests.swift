@@ -14,19 +14,31 @@ import TestKit
         let tracefs: HostTraceFS
 
         /// `refreshInterval`: the `--refresh.interval` flag, which overrides the configuration's.
-        init(_ extraArguments: [String] = [], token: String? = "s3cret", tokenMode: Int = 0o600, separateAdmin: Bool = false,
-             config: String? = nil, refreshInterval: String? = "1h") throws {
+        init(_ extraArguments: [String] = [], token: String? = "s3cret", tokenMode: Int = 0o600, tokenOwner: uid_t? = nil,
+             separateAdmin: Bool = false, config: String? = nil, refreshInterval: String? = "1h") throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             log = dir.appendingPathComponent("exporter.log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             tracefs = try HostTraceFS()
+            do {
+                try start(extraArguments, token: token, tokenMode: tokenMode, tokenOwner: tokenOwner, separateAdmin: separateAdmin,
+                          config: config, refreshInterval: refreshInterval)
+            } catch {
+                tracefs.release()
+                throw error
+            }
+        }
+
+        private func start(_ extraArguments: [String], token: String?, tokenMode: Int, tokenOwner: uid_t?, separateAdmin: Bool,
+                           config: String?, refreshInterval: String?) throws {
             var arguments = ["--web.listen-address", "127.0.0.1:0", "--path.tracefs", tracefs.path]
             if let refreshInterval { arguments += ["--refresh.interval", refreshInterval] }
             if let token {
                 let file = dir.appendingPathComponent("token")
                 try (token + "\n").write(to: file, atomically: true, encoding: .utf8)
                 try FileManager.default.setAttributes([.posixPermissions: tokenMode], ofItemAtPath: file.path)
+                if let tokenOwner { #expect(chown(file.path, tokenOwner, gid_t(tokenOwner)) == 0) }
                 arguments += ["--admin.token-file", file.path]
             }
             if separateAdmin { arguments += ["--admin.listen-address", "127.0.0.1:0"] }
@@ -112,7 +124,10 @@ import TestKit
 
     @Test func servesMetricsAndAnswersAdminOnAKernelWithoutHistTriggers() throws {
         let d = try Daemon()
-        defer { #expect(d.stop() == 0, "SIGTERM exits 0") }
+        let instancesBefore = try FileManager.default.contentsOfDirectory(atPath: d.tracefs.path + "/instances").sorted()
+        defer {
+            #expect(d.stop() == 0, "SIGTERM exits 0")
+        }
         try d.waitReady()
 
         let metrics = try get(d.port, "/metrics")
@@ -141,6 +156,8 @@ import TestKit
         #expect(wrongMethod.status == 405)
         #expect(wrongMethod.headers.contains("Allow: GET, HEAD"))
         #expect(d.logText.contains("msg=\"admin request\" action=install code=503 remote=127.0.0.1:"))
+        let instancesAfter = try FileManager.default.contentsOfDirectory(atPath: d.tracefs.path + "/instances").sorted()
+        #expect(instancesAfter == instancesBefore, "nothing made or removed in the host's tracefs")
     }
 
     @Test func httpBehaviour() throws {
@@ -194,11 +211,13 @@ import TestKit
         #expect(try get(adminPort, "/metrics").status == 404)
     }
 
-    @Test func refusesAReadableTokenFile() throws {
-        let d = try Daemon(tokenMode: 0o644)
+    @Test("a token file others can read, or another user owns, stops the start with exit 2 and says how to fix it",
+          arguments: [(0o644, nil, "chmod 600"), (0o600, 65534, "chown")] as [(Int, uid_t?, String)])
+    func refusesAnUnsafeTokenFile(mode: Int, owner: uid_t?, advice: String) throws {
+        let d = try Daemon(tokenMode: mode, tokenOwner: owner)
         d.process.waitUntilExit()
         #expect(d.process.terminationStatus == 2)
-        #expect(d.logText.contains("chmod 600"))
+        #expect(d.logText.contains(advice), "\(d.logText)")
         _ = d.stop()
     }
 
