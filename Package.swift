@@ -36,6 +36,8 @@ let package = Package(
         // The embedded HTTP server: libmicrohttpd daemon, routing, responses, compression, TLS,
         // basic auth.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib", "CCrypt", "Locking"]),
+        // Stamps the build with its git revision (unknown outside a checkout) for --version.
+        .plugin(name: "BuildStamp", capability: .buildTool(), path: "Sources/BuildStamp"),
         // Config, trigger sets, hist -> metric mapping, snapshots.
         .target(
             name: "Exporter",
@@ -43,7 +45,8 @@ let package = Package(
                 "HistFormat", "Exposition", "TraceFS", "HTTPServer", "Locking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            plugins: ["BuildStamp"]
         ),
         .executableTarget(
             name: "ftrace_exporter",
@@ -94,7 +97,11 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestKit"]),
         .testTarget(
             name: "ExporterTests",
-            dependencies: ["Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "HTTPServer", "TestKit"]
+            dependencies: [
+                "Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "HTTPServer", "TestKit",
+                // The README's configuration example is read as YAML to check it against the loader.
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
     ]
 )

@@ -12,6 +12,9 @@ public struct HistParseError: Error, Equatable, Sendable, CustomStringConvertibl
         case numberOutOfRange
         /// The `# trigger info:` line (or a trigger read-back line) did not parse.
         case invalidTriggerInfo(String)
+        /// Past a bound the kernel never exceeds (stack depth, frame length): the text is
+        /// not a kernel rendering, and taking it would make labels of any size.
+        case limitExceeded(String)
     }
 
     public var kind: Kind
@@ -31,6 +34,7 @@ public struct HistParseError: Error, Equatable, Sendable, CustomStringConvertibl
         case .expected(let expected): what = "expected \(expected)"
         case .numberOutOfRange: what = "number does not fit in 64 bits"
         case .invalidTriggerInfo(let reason): what = "invalid trigger info: \(reason)"
+        case .limitExceeded(let limit): what = "more than the kernel prints: \(limit)"
         }
         return "line \(line), column \(column): \(what)"
     }

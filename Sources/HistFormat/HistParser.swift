@@ -132,7 +132,7 @@ private struct Parser {
             let isLast = position == layout.keyKinds.count - 1
             if position > 0 { try cursor.expect(Literal.keySeparator, "', ' before the next key") }
             let close = anyMultiLine ? Literal.stackKeyClose : Literal.keyClose
-            let (key, multiLine) = try parseKey(kind, isLast: isLast, close: close)
+            let (key, multiLine) = try parseKey(kind, isLast: isLast, close: close, names: layout.keyNames[position])
             keys.append(key)
             anyMultiLine = anyMultiLine || multiLine
         }
@@ -152,22 +152,28 @@ private struct Parser {
     }
 
     /// Reads one key; says whether it spanned lines (a stack), since then `}` and the
-    /// next `, ` start a line with no space before them.
-    mutating func parseKey(_ kind: KeyKind, isLast: Bool, close: [UInt8]) throws(HistParseError) -> (HistKey, Bool) {
+    /// next `, ` start a line with no space before them. `names` are the names the key may
+    /// print under (nil: any).
+    mutating func parseKey(_ kind: KeyKind, isLast: Bool, close: [UInt8], names: [String]?) throws(HistParseError) -> (HistKey, Bool) {
         let lineEnd = cursor.endOfLine()
         if kind == .fieldStacktrace {
             guard let dot = cursor.find(Literal.dotStacktrace, from: cursor.index, limit: lineEnd) else {
                 throw cursor.error(.expected("'<field>.stacktrace'"))
             }
-            let name = text(cursor.index..<dot)
+            let nameStart = cursor.index
+            let name = text(nameStart..<dot)
+            try checkKeyName(name, names, at: nameStart)
             cursor.index = dot + Literal.dotStacktrace.count
+            if lineEnd - cursor.index > EntryLayout.maximumFrameBytes {
+                throw cursor.error(.limitExceeded("a stack frame of more than \(EntryLayout.maximumFrameBytes) bytes"))
+            }
             var frames: [String] = []
             let first = text(cursor.index..<lineEnd, trimmed: true)
             if !first.isEmpty { frames.append(first) }
             cursor.index = lineEnd
             if cursor.atEnd { throw cursor.error(.unexpectedEndOfInput(expected: "stack frames")) }
             cursor.consumeNewline()
-            frames += try parseFrames()
+            frames += try parseFrames(before: frames.count)
             return (HistKey(name: name, value: .stack(frames)), true)
         }
 
@@ -178,6 +184,7 @@ private struct Parser {
             throw cursor.error(.expected("a key name and ':'"))
         }
         let name = text(nameStart..<cursor.index)
+        try checkKeyName(name, names, at: nameStart)
 
         if kind == .stacktrace {
             try cursor.expect(Literal.colonNewline, "':' and a new line after a stack key")
@@ -233,6 +240,14 @@ private struct Parser {
             fatalError("handled above")
         }
         return (HistKey(name: name, value: value), false)
+    }
+
+    /// A key printed under another name than the trigger info gives it at that position
+    /// belongs to another table: reading it as this one's would put its values under the
+    /// wrong labels.
+    func checkKeyName(_ name: String, _ names: [String]?, at position: Int) throws(HistParseError) {
+        guard let names, !names.contains(name) else { return }
+        throw cursor.error(.expected("the key '\(names[0])' the trigger info names here, not '\(name)'"), at: position)
     }
 
     /// A `%10llu` key: spaces, digits, then the key's terminator right away. A string
@@ -313,14 +328,21 @@ private struct Parser {
         return nil
     }
 
-    /// Stack frames: indented lines until a line that starts with `,` or `}`.
-    mutating func parseFrames() throws(HistParseError) -> [String] {
+    /// Stack frames: indented lines until a line that starts with `,` or `}`. `before`
+    /// frames of the stack were on its first line.
+    mutating func parseFrames(before: Int = 0) throws(HistParseError) -> [String] {
         frameScratch.removeAll(keepingCapacity: true)
         while true {
             guard let b = cursor.peek() else { throw cursor.error(.unexpectedEndOfInput(expected: "stack frames and '}'")) }
             if b == 0x2C || b == 0x7D { return Array(frameScratch) }
             guard b == 0x20 || b == 0x09 else { throw cursor.error(.expected("an indented stack frame, ',' or '}'")) }
+            if before + frameScratch.count == EntryLayout.maximumStackFrames {
+                throw cursor.error(.limitExceeded("a stack of more than \(EntryLayout.maximumStackFrames) frames"))
+            }
             let end = cursor.endOfLine()
+            if end - cursor.index > EntryLayout.maximumFrameBytes {
+                throw cursor.error(.limitExceeded("a stack frame of more than \(EntryLayout.maximumFrameBytes) bytes"))
+            }
             if end >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "the end of a stack frame")) }
             frameScratch.append(text(cursor.index..<end, trimmed: true))
             cursor.index = end
@@ -344,6 +366,11 @@ private struct Parser {
                 throw cursor.error(.expected("':' after a value name"))
             }
             let name = text(nameStart..<cursor.index)
+            if let names = layout.valueNames, !names.contains(name) {
+                // A column the trigger does not have: taken as is, a configured column it
+                // hides would read as absent, and its sum as 0.
+                throw cursor.error(.expected("a value column of the trigger info (\(names.joined(separator: ", "))), not '\(name)'"), at: nameStart)
+            }
             if cursor.hasPrefix(Literal.percentColon) {
                 cursor.index += Literal.percentColon.count
                 if cursor.hasPrefix(Literal.errorMark) {
@@ -501,7 +528,17 @@ private struct Parser {
 private struct EntryLayout {
     enum ValueStyle { case decimal, hex, graph }
 
+    /// The kernel prints at most 16 frames (`HIST_STACKTRACE_DEPTH`), 31 since 7.0.
+    static let maximumStackFrames = 31
+    /// A frame is `%pS`: a symbol of at most 512 bytes (`KSYM_NAME_LEN`), `+0xoff/0xsize`
+    /// and a module name of at most 56, behind 9 spaces of indent.
+    static let maximumFrameBytes = 1024
+
     let keyKinds: [KeyKind]
+    /// Per key, the names it may print under; nil where the trigger info cannot say.
+    let keyNames: [[String]?]
+    /// The value names an entry may print; nil where the trigger info cannot say.
+    let valueNames: [String]?
     let savedNames: Set<String>
     private let styles: [String: ValueStyle]
     /// The printed value columns besides the hitcount: the room an entry's values need.
@@ -509,7 +546,17 @@ private struct EntryLayout {
 
     init(_ info: TriggerInfo) {
         keyKinds = info.keys.map(\.keyKind)
+        keyNames = info.keys.map(EntryLayout.printedNames)
         let printed = info.printedValues
+        var valueNames: [String]? = []
+        for spec in printed {
+            guard let names = EntryLayout.printedNames(spec) else {
+                valueNames = nil
+                break
+            }
+            valueNames! += names
+        }
+        self.valueNames = valueNames
         valueCapacity = printed.count - (printed.first?.name == "hitcount" ? 1 : 0)
         savedNames = Set(info.savedFieldNames)
         var styles: [String: ValueStyle] = [:]
@@ -520,6 +567,26 @@ private struct EntryLayout {
     }
 
     func valueStyle(_ name: String) -> ValueStyle { styles.isEmpty ? .decimal : styles[name] ?? .decimal }
+
+    /// The names the kernel may print a field under (`hist_field_name()`), the trigger
+    /// info's first. An alias prints as typed while the read-back says `common_cpu` (and
+    /// 6.16+ garbles it, `common_cpucpu`); `stacktrace` became `common_stacktrace` in 6.5.
+    /// An expression prints in the kernel's own spelling of it, which the read-back need
+    /// not match: nil, any name.
+    static func printedNames(_ spec: FieldSpec) -> [String]? {
+        guard let first = spec.name.utf8.first, !(first >= 0x30 && first <= 0x39),
+              spec.name.utf8.allSatisfy(isIdentifierByte)
+        else { return nil }
+        switch spec.canonicalName {
+        case "common_cpu": return [spec.name, "cpu", "CPU", "common_cpu"]
+        case "common_stacktrace": return [spec.name, "stacktrace", "common_stacktrace"]
+        default: break
+        }
+        if spec.name == "comm" || spec.name == "COMM" || spec.name.hasPrefix("common_comm") {
+            return [spec.name, "comm", "COMM", "common_comm"]
+        }
+        return [spec.name]
+    }
 }
 
 /// Strings made from bytes, remembered in a small direct-mapped table so a text seen

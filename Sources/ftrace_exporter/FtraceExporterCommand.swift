@@ -13,7 +13,7 @@ struct FtraceExporterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ftrace_exporter",
         abstract: "Prometheus exporter for Linux ftrace in-kernel histograms (hist triggers, synthetic events).",
-        version: ExporterVersion.version
+        version: ExporterVersion.versionText
     )
 
     @Option(name: .customLong("config.file"), help: "YAML configuration file. Without it, the built-in configuration is used.")
@@ -119,7 +119,8 @@ struct FtraceExporterCommand: ParsableCommand {
         }
 
         if checkConfig {
-            print(CheckConfigReport.render(config, tracefsRoot: tracefsPath ?? (config.tracefsPath.isEmpty ? TraceFS.standardLocations[0] : config.tracefsPath)), terminator: "")
+            let report = CheckConfigReport.render(config, tracefsRoot: tracefsPath ?? (config.tracefsPath.isEmpty ? TraceFS.standardLocations[0] : config.tracefsPath))
+            try writeStandardOutput(Array(report.utf8), logger: logger)
             return
         }
 
@@ -137,17 +138,31 @@ struct FtraceExporterCommand: ParsableCommand {
                 metadata: ["tracefs": "\(tracefs.root)"])
         }
         let collector = HistCollector(config: config, reader: tracefs, logger: logger, features: features)
-        writeAll(ExpositionEncoder.encode(collector.collect(), format: .text004))
+        try writeStandardOutput(ExpositionEncoder.encode(collector.collect(), format: .text004), logger: logger)
     }
 
-    func writeAll(_ bytes: [UInt8]) {
+    /// What `--once` and `--check-config` print is their whole result: a write that fails
+    /// (a full disk under a textfile collector, a closed pipe) must fail the command, or a
+    /// truncated file would pass for a complete one.
+    func writeStandardOutput(_ bytes: [UInt8], logger: Logger) throws {
+        if let failure = writeAll(bytes) {
+            logger.error("cannot write to standard output", metadata: ["err": "\(failure)", "bytes": "\(bytes.count)"])
+            throw ExitCode(1)
+        }
+    }
+
+    /// Writes every byte to standard output; the errno of a failed write, named.
+    func writeAll(_ bytes: [UInt8]) -> String? {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { if errno == EINTR { continue } else { return } }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { return "\(errnoName(errno)) (\(String(cString: strerror(errno)))) after \(offset) bytes" }
+                if n == 0 { return "nothing written after \(offset) bytes" }
                 offset += n
             }
+            return nil
         }
     }
 }

@@ -65,7 +65,7 @@ struct ServerMain {
         }
         let features = tracefs.features()
         logger.info("starting", metadata: [
-            "version": "\(ExporterVersion.version)", "tracefs": "\(tracefs.root)", "instance": "\(config.instance)",
+            "version": "\(ExporterVersion.version)", "revision": "\(ExporterVersion.revision)", "tracefs": "\(tracefs.root)", "instance": "\(config.instance)",
             "hist_triggers": "\(features.histTriggers)", "synthetic_events": "\(features.syntheticEvents)",
         ])
         if !features.histTriggers {

@@ -1,5 +1,6 @@
 import Exporter
 import Exposition
+import Foundation
 import HistFormat
 import Testing
 import TraceFS
@@ -167,6 +168,106 @@ import TraceFS
         let result = HistMapping.mapCounting(try HistParser.parse(text).blocks[0], with: config.triggerSets[0].triggers[0].metric!)
         #expect(result.families.first?.metrics.count == 2)
         #expect(result.seriesOverLimit == 1)
+    }
+}
+
+/// A value column a mapping reads but the table lacks must not read as 0.
+@Suite struct MissingColumnTests {
+    static let yaml = """
+        tracefs: {instance: ""}
+        discovery: {enabled: false}
+        trigger_sets:
+          - name: t
+            triggers:
+              - event: synthetic/ftrace_exporter_lat
+                command: "hist:keys=lat.log2:vals=hitcount,lat"
+                metric: {name: lat_seconds, help: h, type: histogram, bucket_key: lat, sum_value: lat, scale: 0.000001}
+              - event: kmem/kmalloc
+                command: "hist:keys=call_site.sym:vals=bytes_req"
+                metric: {name: kmalloc, help: h, type: counter, values: [hitcount, {column: bytes_req, suffix: bytes}]}
+        """
+
+    /// A tracefs tree holding the two tables, with `lines` as the histogram's entries.
+    static func tree(histogram lines: [String], counter: [String]) throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("missing-\(UUID().uuidString)")
+        let tables: [(String, String, [String])] = [
+            ("synthetic/ftrace_exporter_lat", "hist:keys=lat.log2:vals=hitcount,lat:sort=hitcount:size=2048", lines),
+            ("kmem/kmalloc", "hist:keys=call_site.sym:vals=hitcount,bytes_req:sort=hitcount:size=2048", counter),
+        ]
+        for (event, info, entries) in tables {
+            let dir = root.appendingPathComponent("events/\(event)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try histTable(info, entries).write(to: dir.appendingPathComponent("hist"), atomically: true, encoding: .utf8)
+            try (info + " [active]\n").write(to: dir.appendingPathComponent("trigger"), atomically: true, encoding: .utf8)
+        }
+        return root
+    }
+
+    @Test func aMissingSumColumnFailsTheTableInsteadOfASumOfZero() throws {
+        let config = try ConfigLoader.load(yaml: Self.yaml, file: "t.yml")
+        let complete = [
+            "{ lat: ~ 2^3  } hitcount:          2  lat:         13",
+            "{ lat: ~ 2^5  } hitcount:          1  lat:         30",
+        ]
+        let calls = ["{ call_site: [ffffffff81234567] seq_read_iter                                 } hitcount:          3  bytes_req:        192"]
+        for (histogram, counter, missing) in [
+            (complete, calls, nil),
+            ([complete[0], "{ lat: ~ 2^5  } hitcount:          1"], calls, "lat"),
+            (complete, ["{ call_site: [ffffffff81234567] seq_read_iter                                 } hitcount:          3"], "bytes_req"),
+        ] as [([String], [String], String?)] {
+            let root = try Self.tree(histogram: histogram, counter: counter)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let fs = TraceFS(root: root.path)
+            let log = LogLines()
+            let collector = HistCollector(config: config, reader: fs, logger: log.logger, features: fs.features(), clock: { 0 })
+            let (families, failures, _) = collector.collectReporting()
+            let failing: EventName = missing == "lat"
+                ? EventName(system: "synthetic", event: "ftrace_exporter_lat") : EventName(system: "kmem", event: "kmalloc")
+            let success = families.first { $0.name == "ftrace_hist_read_success" }?.metrics ?? []
+            func readSuccess(_ event: EventName) -> MetricValue? {
+                success.first { $0.labels.contains(Label("event", event.event)) }?.value
+            }
+            guard let missing else {
+                #expect(failures.isEmpty)
+                #expect(families.contains { $0.name == "lat_seconds" } && families.contains { $0.name == "kmalloc_bytes" })
+                continue
+            }
+            #expect(failures.map(\.event) == [failing], "\(missing)")
+            #expect(readSuccess(failing) == .gauge(0), "\(missing)")
+            let family = missing == "lat" ? "lat_seconds" : "kmalloc_bytes"
+            #expect(!families.contains { $0.name == family }, "\(missing): no family rather than a wrong one")
+            // The other table of the refresh is unaffected.
+            let other = missing == "lat" ? "kmalloc_bytes" : "lat_seconds"
+            #expect(families.contains { $0.name == other }, "\(missing)")
+            let error = try #require(log.lines.first { $0.contains("level=error") }, "\(log.lines)")
+            #expect(error.contains("column=\(missing)") && error.contains("\(root.path)/events/\(failing)/hist"), "\(error)")
+        }
+    }
+
+    @Test func theMappingNamesTheMissingColumn() throws {
+        let config = try ConfigLoader.load(yaml: Self.yaml, file: "t.yml")
+        let block = try HistParser.parse(histTable("hist:keys=lat.log2:vals=hitcount,lat:sort=hitcount:size=2048", [
+            "{ lat: ~ 2^3  } hitcount:          2",
+        ])).blocks[0]
+        #expect(HistMapping.missingColumn(block, for: config.triggerSets[0].triggers[0].metric!) == "lat")
+    }
+
+    @Test func aGaugeOfTheHitcountIsTheHitcount() throws {
+        // A UInt64 hitcount once became a gauge through Double(bitPattern:).
+        let config = try ConfigLoader.load(yaml: """
+            tracefs: {instance: ""}
+            trigger_sets:
+              - name: t
+                triggers:
+                  - event: sched/sched_switch
+                    command: "hist:keys=next_pid"
+                    metric: {name: switches_to, help: h, type: gauge, labels: [{key: next_pid, name: pid}]}
+            """, file: "t.yml")
+        let block = try HistParser.parse(histTable("hist:keys=next_pid:vals=hitcount:sort=hitcount:size=2048", [
+            "{ next_pid:         15 } hitcount:         34",
+        ])).blocks[0]
+        let family = try #require(HistMapping.map(block, with: config.triggerSets[0].triggers[0].metric!).first)
+        #expect(family.metrics == [Metric(labels: [Label("pid", "15")], value: .gauge(34))])
     }
 }
 

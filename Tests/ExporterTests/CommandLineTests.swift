@@ -1,3 +1,4 @@
+import Exporter
 import Foundation
 import Testing
 
@@ -23,17 +24,18 @@ import Testing
         var stderr: String
     }
 
-    func run(_ arguments: [String]) throws -> Run {
+    /// `standardOutput`: a file to write to instead of a pipe the test reads.
+    func run(_ arguments: [String], standardOutput: FileHandle? = nil) throws -> Run {
         let exe = try #require(Self.binary(), "ftrace_exporter binary not built")
         let process = Process()
         process.executableURL = exe
         process.arguments = arguments
         let out = Pipe()
         let err = Pipe()
-        process.standardOutput = out
+        process.standardOutput = standardOutput ?? out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stdout = standardOutput == nil ? out.fileHandleForReading.readDataToEndOfFile() : Data()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
@@ -62,6 +64,19 @@ import Testing
         #expect(r.status == 0)
         let golden = try String(contentsOf: Fixtures.golden.appendingPathComponent("12-kmalloc-callsite-sym@corpus-mappings.prom"), encoding: .utf8)
         #expect(stable(r.stdout) == golden)
+    }
+
+    /// A textfile collector's disk full, or a closed pipe: the output is incomplete, so the
+    /// command must fail, not exit 0 over a truncated file.
+    @Test func aFailedWriteToStandardOutputFailsTheCommand() throws {
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"), "/dev/full")
+        defer { try? full.close() }
+        for arguments in [["--once", "--path.tracefs", Fixtures.trees.appendingPathComponent("default-config").path], ["--check-config"]] {
+            let r = try run(arguments, standardOutput: full)
+            #expect(r.status == 1, "\(arguments): \(r.stderr)")
+            #expect(r.stderr.contains("cannot write to standard output"), "\(r.stderr)")
+            #expect(r.stderr.contains("ENOSPC"), "\(r.stderr)")
+        }
     }
 
     @Test func kernelWithoutHistTriggersIsReportedNotFatal() throws {
@@ -113,7 +128,14 @@ import Testing
         #expect(object?["level"] == "warning")
         #expect(object?["msg"]?.contains("CONFIG_HIST_TRIGGERS") == true)
         let v = try run(["--version"])
-        #expect(v.stdout.trimmingCharacters(in: .whitespacesAndNewlines).range(of: #"^\d+\.\d+\.\d+$"#, options: .regularExpression) != nil)
+        let lines = v.stdout.split(separator: "\n").map(String.init)
+        // Laid out like `node_exporter --version`; the revision is the commit built, or
+        // `unknown` outside a git checkout.
+        #expect(lines.first?.range(of: #"^ftrace_exporter, version \d+\.\d+\.\d+ \(branch: \S+, revision: ([0-9a-f]{40}|unknown)\)$"#,
+                                   options: .regularExpression) != nil, "\(v.stdout)")
+        #expect(lines.dropFirst().map { $0.split(separator: ":").first.map(String.init) ?? "" }
+                == ["  build user", "  build date", "  swift version", "  platform"], "\(v.stdout)")
+        #expect(lines.first?.contains("version \(ExporterVersion.version) ") == true)
         let bad = try run(["--log.level", "loud"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("--log.level"))

@@ -17,12 +17,66 @@ import Testing
         #expect(metric.sumValue == "lat")
     }
 
+    /// Every configuration the repository shows a user: the deploy files, the one inside the
+    /// Kubernetes ConfigMap, the README's example, and the test fixtures.
+    static func exampleConfigs() throws -> [(name: String, yaml: String)] {
+        let root = Fixtures.packageRoot
+        var examples: [(String, String)] = []
+        let systemd = root.appendingPathComponent("deploy/systemd")
+        for name in try FileManager.default.contentsOfDirectory(atPath: systemd.path).sorted() where name.hasSuffix(".yml") {
+            examples.append(("deploy/systemd/\(name)", try String(contentsOf: systemd.appendingPathComponent(name), encoding: .utf8)))
+        }
+        let configMap = try String(contentsOf: root.appendingPathComponent("deploy/kubernetes/configmap.yaml"), encoding: .utf8)
+        examples.append(("deploy/kubernetes/configmap.yaml", try #require(literalBlock(of: "ftrace_exporter.yml", in: configMap))))
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        for block in fencedBlocks("yaml", in: readme) where block.contains("\ntrigger_sets:") || block.hasPrefix("trigger_sets:") {
+            examples.append(("README.md", block))
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.configs.path).sorted() where name.hasSuffix(".yml") {
+            examples.append(("Tests/Fixtures/configs/\(name)", try String(contentsOf: Fixtures.configs.appendingPathComponent(name), encoding: .utf8)))
+        }
+        return examples
+    }
+
+    /// The text of a `key: |` block scalar, without its indentation.
+    static func literalBlock(of key: String, in yaml: String) -> String? {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "\(key): |" }) else { return nil }
+        let keyIndent = lines[start].prefix { $0 == " " }.count
+        func isBlank(_ line: Substring) -> Bool { line.allSatisfy { $0 == " " } }
+        // The block ends at the first line with text indented no deeper than its key.
+        let body = lines[(start + 1)...].prefix { isBlank($0) || $0.prefix { $0 == " " }.count > keyIndent }
+        guard let indent = body.first(where: { !isBlank($0) })?.prefix(while: { $0 == " " }).count else { return nil }
+        return body.map { String($0.dropFirst(min(indent, $0.count))) }.joined(separator: "\n")
+    }
+
+    /// The bodies of the fenced code blocks of `language` in a markdown text.
+    static func fencedBlocks(_ language: String, in markdown: String) -> [String] {
+        var blocks: [String] = []
+        var current: [Substring]?
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let body = current {
+                if line.hasPrefix("```") {
+                    blocks.append(body.joined(separator: "\n") + "\n")
+                    current = nil
+                } else {
+                    current!.append(line)
+                }
+            } else if line == "```" + language {
+                current = []
+            }
+        }
+        return blocks
+    }
+
     @Test func everyExampleConfigLoads() throws {
-        let dir = Fixtures.packageRoot.appendingPathComponent("deploy")
-        let examples = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
-            .filter { $0.hasSuffix(".yml") && $0.contains("config") }
-        for name in examples { _ = try ConfigSource.load(path: dir.appendingPathComponent(name).path) }
-        _ = try Fixtures.config("corpus-mappings.yml")
+        let examples = try Self.exampleConfigs()
+        for place in ["deploy/systemd/", "deploy/kubernetes/", "README.md", "Tests/Fixtures/configs/"] {
+            #expect(examples.contains { $0.name.hasPrefix(place) }, "no example configuration found in \(place)")
+        }
+        for example in examples {
+            #expect(throws: Never.self, "\(example.name)") { try ConfigLoader.load(yaml: example.yaml, file: example.name) }
+        }
     }
 
     @Test func durations() throws {
@@ -126,7 +180,52 @@ import Testing
         ("trigger_sets:\n  - name: a\n    triggers:\n      - event: kmem/kmalloc\n        command: \"hist:keys=call_site.sym\"\n        metric: {name: x_total, help: h, type: counter}\n",
          6, "trigger_sets[0].triggers[0].metric.name", "'_total' appended"),
         ("trigger_sets: [\n", nil, "", "YAML syntax"),
+        // The _sum must be the bucket key's own field.
+        (wakeupSet.replacingOccurrences(of: "vals=hitcount,lat", with: "vals=hitcount,lat,delay")
+            .replacingOccurrences(of: "sum_value: lat", with: "sum_value: delay"), 11,
+         "trigger_sets[0].triggers[0].metric.sum_value", "sums another field than the bucket key 'lat'"),
+        // Buckets count hits: a nohitcount table has none.
+        (wakeupSet.replacingOccurrences(of: "vals=hitcount,lat", with: "vals=lat:nohitcount"), 9,
+         "trigger_sets[0].triggers[0].metric.type", "remove :nohitcount"),
+        // Synthetic event definitions, against the kernel's grammar and our prefix.
+        (synthetic("bad event def((("), 4, "trigger_sets[0].synthetic_events[0]", "'def(((' is not a field name"),
+        (synthetic("9x u64 lat"), 4, "trigger_sets[0].synthetic_events[0]", "not a valid event name"),
+        (synthetic("ftrace_exporter_x def((("), 4, "trigger_sets[0].synthetic_events[0]", "is not a field"),
+        (synthetic("ftrace_exporter_x"), 4, "trigger_sets[0].synthetic_events[0]", "<name> <type> <field>"),
+        (synthetic("ftrace_exporter_x u64"), 4, "trigger_sets[0].synthetic_events[0]", "is not a field"),
+        (synthetic("ftrace_exporter_x u64 lat pid_t pid"), 4, "trigger_sets[0].synthetic_events[0]", "separated by ';'"),
+        (synthetic("ftrace_exporter_x u64 9lat"), 4, "trigger_sets[0].synthetic_events[0]", "not a field name"),
+        (synthetic("ftrace_exporter_x u64 lat; u32 lat"), 4, "trigger_sets[0].synthetic_events[0]", "defined twice"),
+        (synthetic("ftrace_exporter_x unsigned int v[8]; char s[]"), 4, "trigger_sets[0].synthetic_events[0]", "cannot be an array"),
+        (synthetic("ftrace_exporter_x char[16] comm[16]"), 4, "trigger_sets[0].synthetic_events[0]", "array size twice"),
+        (synthetic("ftrace_exporter_x char comm[16"), 4, "trigger_sets[0].synthetic_events[0]", "not a field name"),
+        (synthetic("wakeup_lat u64 lat"), 4, "trigger_sets[0].synthetic_events[0]", "rename 'wakeup_lat' to 'ftrace_exporter_wakeup_lat'"),
+        (synthetic("ftrace_exporter_x u64 lat # note"), 4, "trigger_sets[0].synthetic_events[0]", "comment"),
+        (synthetic("!ftrace_exporter_x"), 4, "trigger_sets[0].synthetic_events[0]", "removal"),
+        (synthetic("ftrace_exporter_x u64 lat", "ftrace_exporter_x u32 lat"), 5, "trigger_sets[0].synthetic_events[1]", "defined twice"),
+        // What the kernel refuses in a trigger (hist-format.md §2.3, §2.6, §4).
+        (command("hist:keys=a,b,c,d"), 5, "trigger_sets[0].triggers[0].command", "at most 3"),
+        (command("hist:keys=prev_prio,next_pid,next_prio,stacktrace"), 5, "trigger_sets[0].triggers[0].command", "a stacktrace key counts"),
+        (command("hist:keys=a:vals=hitcount,b,c,d"), 5, "trigger_sets[0].triggers[0].command", "at most 2"),
+        (command("hist:keys=a:vals=b,c:sort=a,b,c"), 5, "trigger_sets[0].triggers[0].command", "Too many sort fields"),
+        (command("hist:keys=a:sort=zz"), 5, "trigger_sets[0].triggers[0].command", "neither a key nor a value"),
+        (command("hist:keys=pid:ts0=common_timestamp.usecs:sort=ts0"), 5, "trigger_sets[0].triggers[0].command", "neither a key nor a value"),
+        (command("hist:keys=lat.log2:sort=lat.log2"), 5, "trigger_sets[0].triggers[0].command", "Invalid sort modifier"),
+        // A family defined twice is placed at the second definition.
+        ("trigger_sets:\n  - name: a\n    triggers:\n      - event: s/x\n        command: \"hist:keys=a\"\n        metric: {name: m, help: h, type: counter}\n      - event: s/y\n        command: \"hist:keys=a\"\n        metric: {name: m, help: h, type: counter}\n",
+         9, "trigger_sets[0].triggers[1].metric.name", "also produced by trigger_sets[0].triggers[0].metric.name"),
+        ("trigger_sets:\n  - name: a\n    triggers:\n      - {event: s/x, command: \"hist:keys=a\", metric: {name: x_calls, help: h, type: counter}}\n  - name: b\n    triggers:\n      - event: s/y\n        command: \"hist:keys=b\"\n        metric:\n          name: x\n          help: h\n          type: counter\n          values: [hitcount, {column: hitcount, suffix: calls}]\n",
+         13, "trigger_sets[1].triggers[0].metric.values[1]", "also produced by trigger_sets[0].triggers[0].metric.name"),
     ]
+
+    static func synthetic(_ definitions: String...) -> String {
+        "trigger_sets:\n  - name: a\n    synthetic_events:\n" + definitions.map { "      - \"\($0)\"\n" }.joined()
+            + "    triggers:\n      - {event: sched/sched_switch, command: \"hist:keys=next_pid\"}\n"
+    }
+
+    static func command(_ command: String) -> String {
+        "trigger_sets:\n  - name: a\n    triggers:\n      - event: sched/sched_switch\n        command: \"\(command)\"\n"
+    }
 
     @Test(arguments: invalid.indices)
     func invalidFieldsAreNamed(_ index: Int) {
@@ -140,6 +239,46 @@ import Testing
             #expect(error.field == field, "\(error)")
             #expect(error.message.contains(message), "\(error)")
             #expect(error.description.hasPrefix("bad.yml:"))
+        }
+    }
+
+    @Test func whatTheKernelAcceptsLoads() throws {
+        let definitions = [
+            "ftrace_exporter_a u64 lat; pid_t pid; int prio; char comm[16]",
+            "ftrace_exporter_b char[16] comm; char name[]; long[] stack; unsigned long[] s2; unsigned int x; gfp_t g; bool b",
+            "ftrace_exporter_c u64 lat;",
+            "ftrace_exporter_d\ts64 delta ;  u8 flag",
+        ]
+        let config = try ConfigLoader.load(yaml: Self.synthetic(definitions[0], definitions[1], definitions[2], definitions[3]), file: "c.yml")
+        #expect(config.triggerSets[0].syntheticEvents.map(\.name) == ["ftrace_exporter_a", "ftrace_exporter_b", "ftrace_exporter_c", "ftrace_exporter_d"])
+        #expect(config.triggerSets[0].syntheticEvents.map(\.text) == definitions)
+        for command in [
+            "hist:keys=prev_prio,stacktrace,next_pid", "hist:keys=a:vals=hitcount,b,c", "hist:keys=a:vals=b,c",
+            "hist:keys=a,b:vals=c:sort=b,c.descending", "hist:keys=a:sort=hitcount.descending,a.ascending",
+            "hist:keys=cpu:sort=common_cpu", "hist:keys=lat.log2:vals=hitcount,lat:sort=lat",
+            "hist:keys=common_pid.execname:sort=common_pid", "hist:keys=bytes_alloc-bytes_req:sort=bytes_alloc-bytes_req",
+            "hist:keys=pid:vals=hitcount,common_timestamp.usecs:sort=common_timestamp",
+        ] {
+            #expect(throws: Never.self, "\(command)") { try ConfigLoader.load(yaml: Self.command(command), file: "c.yml") }
+        }
+    }
+
+    @Test func aKeyGivenTwiceIsPlacedWhereItIsRepeated() {
+        let cases: [(String, Int, Int, String)] = [
+            ("refresh_interval: 5s\nrefresh_interval: 6s\n", 2, 1, "refresh_interval"),
+            ("refresh_interval: 5s\ndiscovery:\n  enabled: true\n  # a comment\n\n  enabled: false\n", 6, 3, "enabled"),
+            ("trigger_sets:\n  - name: a\n    triggers: []\n    \"name\": b\n", 4, 5, "name"),
+            ("discovery: {enabled: true, enabled: false}\n", 1, 13, "enabled"),
+        ]
+        for (yaml, line, column, key) in cases {
+            do {
+                _ = try ConfigLoader.load(yaml: yaml, file: "dupkey.yml")
+                Issue.record("accepted \(yaml)")
+            } catch {
+                #expect(error.line == line && error.column == column, "\(error)")
+                #expect(error.message.contains("'\(key)' is given twice"), "\(error)")
+                #expect(error.description.hasPrefix("dupkey.yml:\(line):\(column): "), "\(error)")
+            }
         }
     }
 

@@ -137,6 +137,28 @@ func histText(_ trigger: String, _ lines: [String], hits: UInt64 = 0, entries: I
         #expect(frames.count == 7)
     }
 
+    @Test func stackKeyBetweenTwoKeys() throws {
+        // The key after the stack starts its own line with ', '; the entry closes with '}'.
+        let text = histText("hist:keys=prev_prio,stacktrace,next_pid:vals=hitcount", [
+            "{ prev_prio:        120, stacktrace:",
+            "         __schedule+0x4f8/0xa00",
+            "         schedule+0x5a/0xd0",
+            ", next_pid:          7} hitcount:          3",
+            "{ prev_prio:         98, stacktrace:",
+            "         __schedule+0x4f8/0xa00",
+            ", next_pid:         12} hitcount:          1",
+        ], hits: 4)
+        let entries = try HistParser.parse(text).blocks[0].entries
+        #expect(entries.count == 2)
+        #expect(entries[0].keys == [
+            HistKey(name: "prev_prio", value: .number(120)),
+            HistKey(name: "stacktrace", value: .stack(["__schedule+0x4f8/0xa00", "schedule+0x5a/0xd0"])),
+            HistKey(name: "next_pid", value: .number(7)),
+        ])
+        #expect(entries[0].hitcount == 3)
+        #expect(entries[1].keys.map(\.value) == [.number(98), .stack(["__schedule+0x4f8/0xa00"]), .number(12)])
+    }
+
     @Test func syntheticStackFieldKey() throws {
         // 6.3+: `%s.stacktrace` with no colon; the first frame shares the line.
         let text = histText("hist:keys=delta.buckets=100,stack.stacktrace:sort=delta", [
@@ -204,6 +226,22 @@ func histText(_ trigger: String, _ lines: [String], hits: UInt64 = 0, entries: I
         ])])
     }
 
+    @Test func onmaxTraceActionPrintsABareMaxLine() throws {
+        // onmax().trace() saves nothing: the handler line is `\tmax: N` alone (7.2 capture 108b).
+        let text = histText("hist:keys=next_pid:vals=hitcount:lat=common_timestamp.usecs-$ts0:sort=hitcount:size=2048:clock=global:onmax($lat).trace(wakeup_lat,$lat)", [
+            "{ next_pid:        725 } hitcount:          2",
+            "\tmax:        297",
+            "{ next_pid:         15 } hitcount:          1",
+            "\tmax:         31",
+        ], hits: 3)
+        let entries = try HistParser.parse(text).blocks[0].entries
+        #expect(entries.map(\.actions) == [
+            [HistActionLine(handler: .max, value: 297, saved: [])],
+            [HistActionLine(handler: .max, value: 31, saved: [])],
+        ])
+        #expect(entries.map(\.hitcount) == [2, 1])
+    }
+
     @Test func onchangeSaveLines() throws {
         let file = try HistParser.parse(try Fixtures.corpusBytes("09-sched-switch-onchange-save.hist"))
         let e = file.blocks[0].entries[0]
@@ -249,6 +287,22 @@ func histText(_ trigger: String, _ lines: [String], hits: UInt64 = 0, entries: I
             + "\nERROR: Couldn't find field\n  Last command: keys=nosuch\n"
         let file = try HistParser.parse(text)
         #expect(file.blocks.count == 1)
+        #expect(file.legacyError == LegacyError(message: "Couldn't find field", lastCommand: "keys=nosuch"))
+    }
+
+    @Test func severalBlocksThenTheLegacyErrorTrailer() throws {
+        // 4.17 to 5.1 print the trailer once, after the last block of the event.
+        let text = histText("hist:keys=pid:vals=hitcount:sort=hitcount:size=2048", ["{ pid:          1 } hitcount:          1"], hits: 1)
+            + "\n\n" + histText("hist:keys=prio:vals=hitcount:sort=hitcount:size=2048", [
+                "{ prio:        120 } hitcount:          4",
+                "{ prio:         98 } hitcount:          5",
+            ], hits: 9)
+            + "\nERROR: Couldn't find field\n  Last command: keys=nosuch\n"
+        let file = try HistParser.parse(text)
+        #expect(file.blocks.count == 2)
+        #expect(file.blocks.map(\.totals.hits) == [1, 9])
+        #expect(file.blocks[1].entries.map(\.hitcount) == [4, 5])
+        #expect(file.blocks[1].line == 14)
         #expect(file.legacyError == LegacyError(message: "Couldn't find field", lastCommand: "keys=nosuch"))
     }
 

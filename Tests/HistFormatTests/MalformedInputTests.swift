@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import HistFormat
 
@@ -79,6 +80,82 @@ import Testing
         #expect((try? HistParser.parse(max))?.blocks[0].entries[0].hitcount == UInt64.max)
         let totals = histText("hist:keys=pid", [], hits: 0).replacingFirst("Hits: 0", with: "Hits: 184467440737095516150")
         #expect(throws: HistParseError.self) { try HistParser.parse(totals) }
+    }
+
+    @Test func entriesMustHaveTheTriggerInfosKeysAndValues() throws {
+        // A key or value the trigger info does not have belongs to another table.
+        let cases: [(String, [String], Int, Int, String)] = [
+            ("hist:keys=pid", ["{ foo:          1 } hitcount:          1"], 6, 3, "'foo'"),
+            ("hist:keys=pid,prio", ["{ pid:          1, nice:          0 } hitcount:          1"], 6, 20, "'nice'"),
+            ("hist:keys=pid:vals=hitcount,x", ["{ pid:          1 } hitcount:          1  y:          5"], 6, 43, "'y'"),
+            ("hist:keys=stack.stacktrace", ["{ other.stacktrace         a+0x1/0x2", "} hitcount:          1"], 6, 3, "'other'"),
+        ]
+        for (trigger, lines, line, column, name) in cases {
+            do {
+                _ = try HistParser.parse(histText(trigger, lines, hits: 1))
+                Issue.record("accepted \(lines[0]) under \(trigger)")
+            } catch {
+                #expect(error.line == line && error.column == column, "\(error)")
+                if case .expected(let what) = error.kind { #expect(what.contains(name), "\(error)") } else { Issue.record("\(error)") }
+            }
+        }
+        // What the kernel prints under another name than the read-back gives: the typed
+        // alias of common_cpu, the 6.16+ garbled read-back, stacktrace after its 6.5 rename,
+        // an expression in the kernel's spelling, a timestamp value without its modifier.
+        let accepted: [(String, [String])] = [
+            ("hist:keys=common_cpu:vals=hitcount,cpu", ["{ cpu:          0 } hitcount:          1  common_cpu:          0"]),
+            ("hist:keys=common_cpucpu", ["{ cpu:          0 } hitcount:          1"]),
+            ("hist:keys=stacktrace", ["{ common_stacktrace:", "         a+0x1/0x2", "} hitcount:          1"]),
+            ("hist:keys=bytes_alloc-bytes_req", ["{ bytes_alloc - bytes_req:          0 } hitcount:          1"]),
+            ("hist:keys=pid:vals=hitcount,common_timestamp.usecs", ["{ pid:          1 } hitcount:          1  common_timestamp:     123456"]),
+        ]
+        for (trigger, lines) in accepted {
+            #expect(throws: Never.self, "\(trigger)") { try HistParser.parse(histText(trigger, lines, hits: 1)) }
+        }
+    }
+
+    @Test func stacksDeeperOrWiderThanTheKernelPrintsAreRefused() throws {
+        func stackTable(frames: Int, frame: String = "f+0x1/0x2") -> String {
+            histText("hist:keys=stacktrace", ["{ stacktrace:"] + Array(repeating: "         " + frame, count: frames) + ["} hitcount:          1"], hits: 1)
+        }
+        let deepest = try HistParser.parse(stackTable(frames: 31))
+        #expect(deepest.blocks[0].entries[0].keys[0].value == .stack(Array(repeating: "f+0x1/0x2", count: 31)))
+        do {
+            _ = try HistParser.parse(stackTable(frames: 100_000))
+            Issue.record("accepted a stack of 100000 frames")
+        } catch {
+            #expect(error.kind == .limitExceeded("a stack of more than 31 frames"))
+            #expect(error.line == 7 + 31 && error.column == 1)
+        }
+        let wide = String(repeating: "x", count: 10 << 20)
+        do {
+            _ = try HistParser.parse(stackTable(frames: 1, frame: wide))
+            Issue.record("accepted a 10 MB stack frame")
+        } catch {
+            #expect(error.kind == .limitExceeded("a stack frame of more than 1024 bytes"))
+            #expect(error.line == 7)
+        }
+        let sameLine = histText("hist:keys=delta,stack.stacktrace", ["{ delta:          1, stack.stacktrace " + wide, "} hitcount:          1"], hits: 1)
+        #expect(throws: HistParseError.self) { try HistParser.parse(sameLine) }
+    }
+
+    /// corpus/10b: the `snapshot` file an onmax().snapshot() fills is trace text, not a
+    /// table: pointed at it, the parser says so at its first byte.
+    @Test func theSnapshotFileIsNotAHistFile() throws {
+        let snapshot = try Fixtures.corpusBytes("10b-snapshot-file-head-after-onmax-snapshot.txt")
+        do {
+            _ = try HistParser.parse(snapshot)
+            Issue.record("parsed the snapshot file as a hist file")
+        } catch {
+            #expect(error.line == 1 && error.column == 1)
+        }
+        // The hist file names the event the snapshot was taken at, and the snapshot holds it.
+        let hist = try HistParser.parse(try Fixtures.corpusBytes("10-sched-switch-onmax-snapshot.hist"))
+        let taken = try #require(hist.blocks[0].snapshot)
+        let pid = taken.key.split(separator: ":").last!.trimmingCharacters(in: .whitespaces.union(["}"]))
+        let text = String(decoding: snapshot, as: UTF8.self)
+        #expect(text.hasPrefix("# tracer: nop\n"))
+        #expect(text.split(separator: "\n").contains { $0.contains(" sched_switch: ") && $0.contains(" next_pid=\(pid) ") })
     }
 
     @Test func tenMegabyteLines() throws {

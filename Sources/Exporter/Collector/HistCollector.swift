@@ -92,6 +92,7 @@ public final class HistCollector: @unchecked Sendable {
         var withTables: Set<FileKey> = []
         defer { if scannedEverything { discoveredFiles = withTables } }
         var discoveryBudget = config.discovery.seriesLimit
+        var discoveryOverLimit = 0
         let discovery = DiscoveryMapper(pidLabels: config.discovery.pidLabels)
         for file in files.sorted() {
             let isOwned = owned[file] != nil
@@ -125,23 +126,58 @@ public final class HistCollector: @unchecked Sendable {
             } catch {
                 logger.error(
                     "cannot parse hist file",
-                    metadata: ["path": "\(reader.eventDirectory(file.event, in: file.instance))/hist", "err": "\(error)"])
+                    metadata: ["path": "\(histPath(file))", "err": "\(error)"])
                 failures.append(TableFile(instance: file.instance, event: file.event))
                 HealthFamilies.readResult(&families, fileLabels, success: false, seconds: seconds(since: start))
                 continue
             }
             if let format = format(file) { parsed = parsed.applyingSignedness(of: format) }
 
+            var mapped = true
             for block in parsed.blocks {
                 let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
                 if match == nil && !config.discovery.enabled { continue }
-                Self.addTable(
+                let result = Self.addTable(
                     block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
                     discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)
+                discoveryOverLimit += result.discoveryOverLimit
+                if let column = result.missingColumn {
+                    logger.error(
+                        "hist table lacks a value column its metric mapping reads; its metrics are left out",
+                        metadata: [
+                            "path": "\(histPath(file))", "line": "\(block.line)",
+                            "column": "\(column)", "metric": "\(match?.definition.metric?.name ?? "")",
+                            "trigger": "\(block.triggerInfo.text)",
+                        ])
+                    mapped = false
+                }
             }
-            HealthFamilies.readResult(&families, fileLabels, success: true, seconds: seconds(since: start))
+            if !mapped { failures.append(TableFile(instance: file.instance, event: file.event)) }
+            HealthFamilies.readResult(&families, fileLabels, success: mapped, seconds: seconds(since: start))
         }
+        reportDiscoveryLimit(over: discoveryOverLimit)
         return (families.build(), failures, ownRead)
+    }
+
+    /// Whether the previous refresh left discovered series out, so that reaching the limit is
+    /// logged once, not at every refresh; the count is in `ftrace_hist_series_over_limit`.
+    private var discoveryLimitReached = false
+
+    private func reportDiscoveryLimit(over: Int) {
+        if over > 0 && !discoveryLimitReached {
+            logger.warning(
+                "discovery series limit reached: series of discovered tables are left out (counted per table in ftrace_hist_series_over_limit); raise discovery.series_limit or map the busy tables",
+                metadata: ["series_limit": "\(config.discovery.seriesLimit)", "left_out": "\(over)"])
+        }
+        discoveryLimitReached = over > 0
+    }
+
+    /// What adding one table found.
+    struct TableResult {
+        /// Discovered series the discovery budget had no room for.
+        var discoveryOverLimit = 0
+        /// A column the owner's mapping reads that the table lacks; its families were left out.
+        var missingColumn: String?
     }
 
     /// One table's families: its owner's mapping, or discovery's generic families when no
@@ -149,22 +185,29 @@ public final class HistCollector: @unchecked Sendable {
     static func addTable(
         _ block: HistBlock, fileLabels: [Label], owner: TableOwner?, discovery: DiscoveryMapper,
         discoveryBudget: inout Int, into families: inout FamilyBuilder
-    ) {
+    ) -> TableResult {
         let id = tableID(block.triggerInfo)
         let tableLabels = fileLabels + [Label("table", id), Label("trigger_set", owner?.set ?? "")]
         var overLimit = 0
+        var result = TableResult()
         if let owner {
             if let mapping = owner.mapping {
                 let output = ConfiguredTableMapper(mapping: mapping).map(block)
-                output.families.forEach { families.add($0) }
+                if let column = output.missingColumn {
+                    result.missingColumn = column
+                } else {
+                    output.families.forEach { families.add($0) }
+                }
                 overLimit = output.seriesOverLimit
             }
         } else {
             let output = discovery.map(block, baseLabels: fileLabels + [Label("table", id)], remaining: &discoveryBudget)
             overLimit = output.seriesOverLimit
+            result.discoveryOverLimit = overLimit
             DiscoveryFamilies.add(output, into: &families)
         }
         HealthFamilies.table(&families, tableLabels, block, seriesOverLimit: overLimit)
+        return result
     }
 
     /// Event files found holding tables at the last full scan.
@@ -190,6 +233,12 @@ public final class HistCollector: @unchecked Sendable {
             for event in (try? reader.events(in: instance)) ?? [] { files.insert(FileKey(instance: instance, event: event)) }
         }
         return files
+    }
+
+    /// The hist file's full path, for messages that must name it.
+    private func histPath(_ file: FileKey) -> String {
+        let root = reader.root.hasSuffix("/") ? String(reader.root.dropLast()) : reader.root
+        return "\(root)/\(reader.eventDirectory(file.event, in: file.instance))/hist"
     }
 
     private func format(_ file: FileKey) -> EventFormat? {

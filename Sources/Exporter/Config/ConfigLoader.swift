@@ -29,9 +29,63 @@ public enum ConfigLoader {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             let (line, column) = placeInside(yaml, line: mark.line, column: mark.column)
             return ConfigError(file: file, line: line, column: column, field: "", message: "YAML syntax: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams marks the first of the keys; the mistake is the repetition.
+            let key = duplicates.first ?? ""
+            let first = context.mark
+            if let again = repeatedKeyPlace(yaml, key: key, first: (first.line, first.column)) {
+                return ConfigError(file: file, line: again.line, column: again.column, field: "",
+                                   message: "YAML: '\(key)' is given twice in the same mapping (first on line \(first.line)); a later value would silently replace the first, so remove one")
+            }
+            return ConfigError(file: file, line: first.line, column: first.column, field: "",
+                               message: "YAML: '\(key)' is given twice in the mapping starting here; remove one")
         default:
             return ConfigError(file: file, line: nil, column: nil, field: "", message: "YAML syntax: \(error)")
         }
+    }
+
+    /// Where a block mapping whose key `key` sits at `first` (line, column) repeats it: the
+    /// next line at the same indent holding `key:`, before the mapping ends. Nil for flow
+    /// mappings and anything less plain.
+    static func repeatedKeyPlace(_ yaml: String, key: String, first: (line: Int, column: Int)) -> (line: Int, column: Int)? {
+        let indent = first.column - 1
+        let lines = yamlLines(yaml)
+        guard first.line >= 1, first.line <= lines.count, !key.isEmpty else { return nil }
+        let spellings = [key, "\"\(key)\"", "'\(key)'"]
+        for index in first.line..<lines.count {
+            let line = lines[index]
+            let leading = line.prefix { $0 == " " }.count
+            let content = line.dropFirst(leading)
+            if content.isEmpty || content.first == "#" { continue }
+            if leading < indent { return nil }
+            guard leading == indent else { continue }
+            for spelling in spellings where content.starts(with: spelling.unicodeScalars) {
+                let rest = content.dropFirst(spelling.unicodeScalars.count).drop { $0 == " " }
+                if rest.first == ":" { return (index + 1, first.column) }
+            }
+        }
+        return nil
+    }
+
+    /// The lines of the text as libyaml counts them (see `yamlLineLengths`), as scalars.
+    static func yamlLines(_ yaml: String) -> [[Unicode.Scalar]] {
+        var lines: [[Unicode.Scalar]] = []
+        var line: [Unicode.Scalar] = []
+        var afterCR = false
+        for scalar in yaml.unicodeScalars {
+            defer { afterCR = scalar == "\r" }
+            switch scalar {
+            case "\n" where afterCR:
+                continue
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                lines.append(line)
+                line = []
+            default:
+                line.append(scalar)
+            }
+        }
+        lines.append(line)
+        return lines
     }
 
     /// libyaml ends a last line that lacks its line break before reporting the end of the text,
@@ -66,12 +120,12 @@ public enum ConfigLoader {
     }
 
     static func load(_ root: YAMLField) throws(ConfigError) -> ExporterConfig {
-        let top = try root.mapping(allowed: ["tracefs", "refresh_interval", "discovery", "lifecycle", "trigger_sets"])
+        let top = try root.mapping(.top)
 
         var path = ""
         var instance = defaultInstance
         if let tracefs = top["tracefs"] {
-            let t = try tracefs.mapping(allowed: ["path", "instance"])
+            let t = try tracefs.mapping(.tracefs)
             if let p = t["path"] { path = try p.string() }
             if let i = t["instance"] {
                 instance = try i.string()
@@ -92,7 +146,7 @@ public enum ConfigLoader {
 
         var discovery = DiscoveryConfig(enabled: true, seriesLimit: defaultDiscoverySeriesLimit, pidLabels: false, rescanInterval: 30)
         if let d = top["discovery"] {
-            let m = try d.mapping(allowed: ["enabled", "series_limit", "pid_labels", "rescan_interval"])
+            let m = try d.mapping(.discovery)
             if let r = m["rescan_interval"] {
                 let text = try r.string()
                 guard let seconds = parseDuration(text) else { throw r.error("'\(text)' is not a duration (examples: 30s, 1m; 0 scans on every refresh)") }
@@ -105,7 +159,7 @@ public enum ConfigLoader {
 
         var lifecycle = LifecycleConfig(onStart: .adopt, removeOnExit: true)
         if let l = top["lifecycle"] {
-            let m = try l.mapping(allowed: ["on_start", "remove_on_exit", "repair"])
+            let m = try l.mapping(.lifecycle)
             if let r = m["repair"] { lifecycle.repair = try r.bool() }
             if let o = m["on_start"] {
                 let text = try o.string()
@@ -122,7 +176,7 @@ public enum ConfigLoader {
         var syntheticOwners: [String: String] = [:]
         for setField in try top["trigger_sets"]?.sequence() ?? [] {
             let set = try loadTriggerSet(setField)
-            let nameField = try setField.mapping(allowed: triggerSetFields)["name"] ?? setField
+            let nameField = try setField.mapping(.triggerSet)["name"] ?? setField
             guard seenNames.insert(set.name).inserted else { throw nameField.error("trigger set '\(set.name)' is defined twice") }
             for s in set.syntheticEvents {
                 if let other = syntheticOwners[s.name] {
@@ -133,15 +187,17 @@ public enum ConfigLoader {
             for (index, trigger) in set.triggers.enumerated() {
                 let key = "\(trigger.event) \(trigger.info.identity)"
                 if let other = triggerOwners[key] {
-                    let field = (try? setField.mapping(allowed: triggerSetFields)["triggers"]?.sequence()[index]) ?? setField
+                    let field = (try? setField.mapping(.triggerSet)["triggers"]?.sequence()[index]) ?? setField
                     throw field.error("the same trigger on \(trigger.event) is also in trigger set '\(other)'; the kernel holds it once (EEXIST), so one set would remove the other's")
                 }
                 triggerOwners[key] = set.name
-                for family in trigger.metric.map(familyNames) ?? [] {
+                guard let metric = trigger.metric else { continue }
+                for (valueIndex, family) in familyNames(metric).enumerated() {
+                    let place = familyField(setField, trigger: index, metric: metric, value: valueIndex)
                     if let other = familyOwners[family] {
-                        throw setField.error("metric '\(family)' is also produced by \(other)")
+                        throw place.error("metric '\(family)' is also produced by \(other); each family needs one source")
                     }
-                    familyOwners[family] = "trigger set '\(set.name)'"
+                    familyOwners[family] = "\(place.path) (trigger set '\(set.name)')"
                 }
             }
             sets.append(set)
@@ -151,10 +207,22 @@ public enum ConfigLoader {
             triggerSets: sets)
     }
 
-    static let triggerSetFields = ["name", "description", "install_on_start", "synthetic_events", "triggers"]
+    /// The field that names a family: the metric's name, or for a counter column with its
+    /// own suffix, that column's item.
+    static func familyField(_ setField: YAMLField, trigger: Int, metric: MetricMapping, value: Int) -> YAMLField {
+        guard let triggerField = try? setField.mapping(.triggerSet)["triggers"]?.sequence()[trigger],
+              let metricField = try? triggerField.mapping(.trigger)["metric"],
+              let m = try? metricField.mapping(.metric)
+        else { return setField }
+        if metric.kind == .counter, metric.values.indices.contains(value), metric.values[value].familyName != metric.name,
+           let item = try? m["values"]?.sequence()[value] {
+            return item
+        }
+        return m["name"] ?? metricField
+    }
 
     static func loadTriggerSet(_ field: YAMLField) throws(ConfigError) -> TriggerSet {
-        let m = try field.mapping(allowed: triggerSetFields)
+        let m = try field.mapping(.triggerSet)
         guard let nameField = m["name"] else { throw field.error("a trigger set needs a name") }
         let name = try nameField.string()
         guard isSafeName(name) else {
@@ -166,11 +234,15 @@ public enum ConfigLoader {
         var synthetic: [SyntheticEventDefinition] = []
         for s in try m["synthetic_events"]?.sequence() ?? [] {
             let text = try s.string()
-            let parts = text.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, isIdentifier(String(parts[0])), !text.contains("\n"), !text.hasPrefix("!") else {
-                throw s.error("a synthetic event is '<name> <type> <field>[; <type> <field>...]', got '\(text)'")
+            switch SyntheticEventSyntax.parse(text) {
+            case .success(let definition):
+                if synthetic.contains(where: { $0.name == definition.name }) {
+                    throw s.error("synthetic event '\(definition.name)' is defined twice; the kernel would refuse the second (EEXIST)")
+                }
+                synthetic.append(SyntheticEventDefinition(name: definition.name, text: text))
+            case .failure(let problem):
+                throw s.error("\(problem.message) (got '\(text)')")
             }
-            synthetic.append(SyntheticEventDefinition(name: String(parts[0]), text: text))
         }
 
         let triggerFields = try m["triggers"]?.sequence() ?? []
@@ -189,7 +261,7 @@ public enum ConfigLoader {
     }
 
     static func loadTrigger(_ field: YAMLField) throws(ConfigError) -> TriggerDefinition {
-        let m = try field.mapping(allowed: ["event", "command", "metric"])
+        let m = try field.mapping(.trigger)
         guard let eventField = m["event"] else { throw field.error("a trigger needs an event (system/event)") }
         let eventText = try eventField.string()
         guard let event = EventName(eventText), isSafeName(event.system), isSafeName(event.event) else {
@@ -212,9 +284,45 @@ public enum ConfigLoader {
         if command != command.trimmingSpaces() {
             throw commandField.error("leading or trailing spaces would make the removal text differ from the read-back")
         }
+        if let problem = kernelLimitProblem(info) { throw commandField.error(problem) }
         var metric: MetricMapping?
         if let metricField = m["metric"] { metric = try MetricMappingLoader.load(metricField, trigger: info) }
         return TriggerDefinition(event: event, command: command, info: info, metric: metric)
+    }
+
+    /// Why the kernel would refuse the trigger (hist-format.md §2.3, §2.6, §4), checked here
+    /// because several of these refusals leave nothing in `error_log`.
+    static func kernelLimitProblem(_ info: TriggerInfo) -> String? {
+        if info.keys.count > 3 {
+            return "\(info.keys.count) keys; the kernel allows at most 3 (TRACING_MAP_KEYS_MAX, a stacktrace key counts) and refuses more with EINVAL"
+        }
+        // The first plain `hitcount` is the implicit column; anything else takes a slot.
+        var values = info.values
+        if let hitcount = values.firstIndex(where: { $0.name == "hitcount" && $0.modifiers.isEmpty }) { values.remove(at: hitcount) }
+        if values.count > 2 {
+            return "\(values.count) values besides hitcount; the kernel allows at most 2 (TRACING_MAP_VALS_MAX) and refuses more with EINVAL"
+        }
+        if info.sort.count > 2 {
+            return "\(info.sort.count) sort keys; the kernel allows at most 2 ('Too many sort fields (Max = 2)')"
+        }
+        for sort in info.sort {
+            // The kernel splits a sort key at its first '.', and takes only a direction after it.
+            let text = sort.description
+            let name = String(text.prefix { $0 != "." })
+            let modifier = text.dropFirst(name.count + 1)
+            if !modifier.isEmpty && modifier != "descending" && modifier != "ascending" {
+                return "sort key '\(text)': only .descending or .ascending may follow a sort key ('Invalid sort modifier'); write sort=\(name) or sort=\(name).descending"
+            }
+            if name == "hitcount" || !isIdentifier(name) { continue }
+            let sortable = (info.keys + info.values).map { spec in
+                FieldSpec(name: spec.name.hasPrefix("$") ? String(spec.name.dropFirst()) : spec.name).canonicalName
+            }
+            if !sortable.contains(FieldSpec(name: name).canonicalName) {
+                let choices = (["hitcount"] + (info.keys + info.values).map(\.name)).joined(separator: ", ")
+                return "sort key '\(name)' is neither a key nor a value of this trigger ('Sort field must be a key or a val'); sort by one of: \(choices)"
+            }
+        }
+        return nil
     }
 
     static func familyNames(_ metric: MetricMapping) -> [String] {

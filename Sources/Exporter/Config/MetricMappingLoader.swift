@@ -7,9 +7,7 @@ enum MetricMappingLoader {
     static let defaultLog2Exponents = 0...32
 
     static func load(_ field: YAMLField, trigger: TriggerInfo) throws(ConfigError) -> MetricMapping {
-        let m = try field.mapping(allowed: [
-            "name", "help", "type", "labels", "series_limit", "bucket_key", "scale", "sum_value", "buckets", "values", "value",
-        ])
+        let m = try field.mapping(.metric)
         guard let nameField = m["name"] else { throw field.error("a metric needs a name") }
         let name = try nameField.string()
         guard isMetricName(name) else { throw nameField.error("'\(name)' is not a valid Prometheus metric name") }
@@ -34,7 +32,7 @@ enum MetricMappingLoader {
 
         var labelNames: Set<String> = []
         for l in try m["labels"]?.sequence() ?? [] {
-            let lm = try l.mapping(allowed: ["key", "name", "pid_label", "decode"])
+            let lm = try l.mapping(.label)
             guard let keyField = lm["key"] else { throw l.error("a label needs the key it comes from") }
             let key = try keyField.string()
             guard let spec = keySpec(key, in: trigger) else {
@@ -95,6 +93,10 @@ enum MetricMappingLoader {
     ) throws(ConfigError) {
         if let v = m["values"] { throw v.error("not used by histograms") }
         if let v = m["value"] { throw v.error("not used by histograms") }
+        // Bucket counts are hitcounts: without them every bucket and _count would read 0.
+        if trigger.noHitcount {
+            throw (m["type"] ?? field).error("a histogram counts hits per bucket, and a nohitcount trigger has none: remove :nohitcount from the command")
+        }
         guard let keyField = m["bucket_key"] else { throw field.error("a histogram needs bucket_key: the key holding the measured value") }
         let key = try keyField.string()
         guard let spec = keySpec(key, in: trigger) else {
@@ -114,6 +116,11 @@ enum MetricMappingLoader {
             let column = try s.string()
             guard column != "hitcount", trigger.printedValues.contains(where: { $0.name == column && $0.modifiers.isEmpty }) else {
                 throw s.error("'\(column)' is not a plain value column of this trigger (\(columnList(trigger))); the sum needs the raw field, e.g. vals=hitcount,\(spec.name)")
+            }
+            // The column sums its own field over the bucket's events; another field's sum
+            // would make _sum / _count the mean of something else.
+            guard FieldSpec(name: column).canonicalName == spec.canonicalName else {
+                throw s.error("'\(column)' sums another field than the bucket key '\(spec.name)'; the _sum must be the bucket key's own: add it to the values (vals=hitcount,\(spec.name)) and set sum_value: \(spec.name)")
             }
             mapping.sumValue = column
         } else if kind != .plain {
@@ -169,7 +176,7 @@ enum MetricMappingLoader {
             if item.node.scalar != nil {
                 column = try item.string()
             } else {
-                let vm = try item.mapping(allowed: ["column", "suffix", "help", "scale"])
+                let vm = try item.mapping(.counterValue)
                 guard let c = vm["column"] else { throw item.error("a value needs its column") }
                 column = try c.string()
                 if let s = vm["suffix"] {

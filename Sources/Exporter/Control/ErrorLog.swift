@@ -19,10 +19,11 @@ enum ErrorLog {
                 i += 1
                 continue
             }
-            let rest = line[line.index(after: close)...].drop { $0 == " " }
+            // One String throughout: indices found in a copy do not index the original.
+            let rest = String(line[line.index(after: close)...].drop { $0 == " " })
             var location = ""
-            var message = String(rest)
-            if let marker = findSubstring(": error: ", in: String(rest)) {
+            var message = rest
+            if let marker = findSubstring(": error: ", in: rest) {
                 location = String(rest[..<marker.lowerBound])
                 message = String(rest[marker.upperBound...])
             }

@@ -117,12 +117,7 @@ public final class TriggerController: @unchecked Sendable {
 
     func syntheticEventNames() -> Set<String> {
         guard let bytes = try? fs.read("synthetic_events") else { return [] }
-        var names: Set<String> = []
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let name = line.prefix { $0 != "\t" && $0 != " " }
-            if !name.isEmpty && !name.hasPrefix("#") { names.insert(String(name)) }
-        }
-        return names
+        return SyntheticEventList.names(syntheticEvents: String(decoding: bytes, as: UTF8.self))
     }
 
     // MARK: Install

@@ -9,6 +9,9 @@ struct ConfiguredTableMapper {
         var families: [MetricFamily]
         /// Label sets left out because the table's series limit was reached.
         var seriesOverLimit: Int
+        /// A column the mapping reads that an entry lacks. The families are then wrong (a
+        /// missing sum reads as 0), and the table is reported as failing instead.
+        var missingColumn: String? = nil
     }
 
     func map(_ block: HistBlock) -> Output {
@@ -80,15 +83,24 @@ struct ConfiguredTableMapper {
         let bounds = HistogramBounds(mapping: mapping, keyKind: kind)
         let sumColumn = mapping.sumValue
         let scale = mapping.scale
+        var missing: String?
         let (groups, over) = grouped(block, keyIndex, initial: { HistogramAccumulator(counts: Array(repeating: 0, count: bounds.upperBounds.count + 1)) }) { acc, entry in
             guard bucketIndex < entry.keys.count else { return }
-            let hits = Double(entry.hitcount ?? 0)
+            guard let hitcount = entry.hitcount else {
+                missing = missing ?? "hitcount"
+                return
+            }
+            let hits = Double(hitcount)
             let slot = bounds.slot(for: entry.keys[bucketIndex].value)
             acc.counts[slot] += hits
             acc.count += hits
             // Sums stay in raw integer units (exact up to 2^53) and are scaled once.
             if let sumColumn {
-                if let v = entry.values.first(where: { $0.name == sumColumn })?.reading.numeric { acc.rawSum += v }
+                if let v = entry.values.first(where: { $0.name == sumColumn })?.reading.numeric {
+                    acc.rawSum += v
+                } else {
+                    missing = missing ?? sumColumn
+                }
             } else if let v = KeyLabels.number(entry.keys[bucketIndex].value) {
                 acc.rawSum += v * hits
             }
@@ -106,20 +118,25 @@ struct ConfiguredTableMapper {
             metrics.append(Metric(labels: labels, value: .histogram(buckets: buckets, sum: scale.apply(acc.rawSum), count: acc.count)))
         }
         let family = MetricFamily(name: mapping.name, help: mapping.help, type: .histogram, metrics: metrics)
-        return Output(families: [family], seriesOverLimit: over)
+        return Output(families: [family], seriesOverLimit: over, missingColumn: missing)
     }
 
     // MARK: Counters and gauges
 
     func mapCounters(_ block: HistBlock, _ keyIndex: [String: Int]) -> Output {
         let columns = mapping.values
+        var missing: String?
         let (groups, over) = grouped(block, keyIndex, initial: { Array(repeating: 0.0, count: columns.count) }) { sums, entry in
             for (i, column) in columns.enumerated() {
-                let raw: Double
+                let raw: Double?
                 if column.column == "hitcount" {
-                    raw = Double(entry.hitcount ?? 0)
+                    raw = entry.hitcount.map { Double($0) }
                 } else {
-                    raw = entry.values.first(where: { $0.name == column.column })?.reading.numeric ?? 0
+                    raw = entry.values.first(where: { $0.name == column.column })?.reading.numeric
+                }
+                guard let raw else {
+                    missing = missing ?? column.column
+                    continue
                 }
                 sums[i] += raw
             }
@@ -129,7 +146,7 @@ struct ConfiguredTableMapper {
                 name: column.familyName, help: column.help, type: .counter,
                 metrics: groups.map { Metric(labels: $0.0, value: .counter(column.scale.apply($0.1[i]))) })
         }
-        return Output(families: families, seriesOverLimit: over)
+        return Output(families: families, seriesOverLimit: over, missingColumn: missing)
     }
 
     func mapGauge(_ block: HistBlock, _ keyIndex: [String: Int]) -> Output {
@@ -141,7 +158,7 @@ struct ConfiguredTableMapper {
             if let handler {
                 reading = entry.actions.first(where: { $0.handler == handler }).map { Double($0.value) }
             } else if column == "hitcount" {
-                reading = entry.hitcount.map(Double.init)
+                reading = entry.hitcount.map { Double($0) }
             } else {
                 reading = entry.values.first(where: { $0.name == column })?.reading.numeric
             }

@@ -13,6 +13,12 @@ public enum HistMapping {
         return (output.families, output.seriesOverLimit)
     }
 
+    /// The value column the mapping reads that an entry of the table lacks, if any: the
+    /// collector then reports the table as failing rather than export what it would map.
+    public static func missingColumn(_ block: HistBlock, for mapping: MetricMapping) -> String? {
+        ConfiguredTableMapper(mapping: mapping).map(block).missingColumn
+    }
+
     /// Everything a hist file's tables contribute to a scrape, in the order a scrape serves it:
     /// for each table, the families of `mapping` (when given) or discovery's generic families (when not),
     /// plus the table's own health families, merged and sorted as a scrape sorts them. The
@@ -29,7 +35,7 @@ public enum HistMapping {
         let owner = mapping.map { TableOwner(set: triggerSet, mapping: $0) }
         let discovery = DiscoveryMapper(pidLabels: pidLabels)
         for block in blocks {
-            HistCollector.addTable(
+            _ = HistCollector.addTable(
                 block, fileLabels: fileLabels, owner: owner, discovery: discovery,
                 discoveryBudget: &discoveryBudget, into: &families)
         }

@@ -52,8 +52,11 @@ public final class ExporterMetrics: Sendable {
         let s = state.withLock { $0 }
         var out: [MetricFamily] = []
         out.append(MetricFamily(
-            name: "ftrace_exporter_build", help: "ftrace_exporter's version; the value is always 1.", type: .info,
-            metrics: [Metric(labels: [Label("version", ExporterVersion.version)], value: .info)]))
+            name: "ftrace_exporter_build", help: "ftrace_exporter's version, as --version prints it; the value is always 1.", type: .info,
+            metrics: [Metric(labels: [
+                Label("version", ExporterVersion.version), Label("revision", ExporterVersion.revision),
+                Label("branch", ExporterVersion.branch), Label("swiftversion", ExporterVersion.swiftVersion),
+            ], value: .info)]))
         let cached = refreshInterval > 0
             ? "Values are cached: every metric here comes from the snapshot of the last refresh, taken every \(formatDuration(refreshInterval))."
             : "Values are read from the kernel when scraped (refresh on scrape)."
