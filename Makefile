@@ -2,13 +2,19 @@
 SWIFT ?= swift
 BINARY := .build/release/ftrace_exporter
 ARGS ?=
+VERSION := $(shell sed -n 's/.*version = "\(.*\)".*/\1/p' Sources/Exporter/Version.swift)
+DIST := dist
+# The image takes the name deploy/kubernetes uses, so a cluster that runs local images (kind load
+# docker-image) needs no kustomize override; IMAGE=REGISTRY/NAME:TAG for anything else.
+IMAGE ?= ghcr.io/ftrace-exporter/ftrace_exporter:$(VERSION)
+CONTAINER ?= $(shell command -v docker >/dev/null 2>&1 && echo docker || echo podman)
 
-.PHONY: all build debug deps test unit-test sanitize fuzz vm-test release-static bench demo update-golden run check-config clean
+.PHONY: all build debug deps test unit-test sanitize fuzz vm-test release-static dist image bench demo update-golden run check-config clean
 
 all: build
 
 deps:
-	@scripts/install-deps
+	@scripts/timed "dependencies (Debian packages)" scripts/install-deps
 
 build: deps
 	$(SWIFT) build -c release --product ftrace_exporter
@@ -42,8 +48,27 @@ sanitize: deps
 fuzz: deps
 	scripts/fuzz $(FUZZ_ARGS)
 
+## release-static: the release build with the Swift runtime linked in, at $(BINARY) (the same path
+## as `make build`, which links the runtime dynamically: the last of the two wins).
 release-static: deps
 	@scripts/timed "release build (static Swift runtime)" $(SWIFT) build -c release --static-swift-stdlib --product ftrace_exporter
+
+## dist: the deployable binary, $(DIST)/ftrace_exporter: release-static copied out of .build (which
+## `make build` overwrites), then the shared libraries it still loads with their Debian packages.
+## It fails if the Swift runtime is among them.
+dist: release-static
+	install -D -m 0755 $(BINARY) $(DIST)/ftrace_exporter
+	@libs=$$(scripts/runtime-packages $(DIST)/ftrace_exporter) || exit 1; \
+	echo "$(DIST)/ftrace_exporter $(VERSION) (--static-swift-stdlib) loads these shared libraries (soname, Debian package):"; \
+	echo "$$libs" | awk '{ print "  " $$1 "  " $$2 }'; \
+	if echo "$$libs" | grep -qE ' (swift-runtime|-) '; then \
+	  rm -f $(DIST)/ftrace_exporter; echo "dist: the binary needs libraries no Debian package provides (above)" >&2; exit 1; \
+	fi
+
+## image: the container image from deploy/container/Containerfile with docker (or podman:
+## CONTAINER=podman), tagged $(IMAGE). The build context is $(DIST)/, which holds only the binary.
+image: dist
+	$(CONTAINER) build -f deploy/container/Containerfile -t $(IMAGE) $(DIST)
 
 vm-test: release-static
 	@scripts/timed "VM scenarios on Debian 6.1" scripts/vm/scenarios --exporter $(BINARY) 6.1
@@ -61,12 +86,19 @@ demo: deps
 update-golden: deps
 	UPDATE_GOLDEN=1 $(SWIFT) test --filter GoldenTests
 
-## run: the exporter with the built-in configuration (root is needed for the real tracefs).
-run: build
+## run: the exporter with the built-in configuration; the real tracefs needs root: `make build`,
+## then `sudo make run`. Under sudo it runs the binary that is there instead of building as root:
+## sudo's PATH seldom has the Swift toolchain, and a root build leaves .build owned by root.
+run:
+	@if [ -n "$${SUDO_USER:-}" ] && [ "$$(id -u)" = 0 ]; then \
+	  [ -x $(BINARY) ] || { echo "make run: no $(BINARY): run 'make build' as $$SUDO_USER first" >&2; exit 1; }; \
+	  [ -z "$$(find Sources Package.swift -newer $(BINARY) -print -quit)" ] || \
+	    echo "make run: $(BINARY) is older than the sources: 'make build' as $$SUDO_USER rebuilds it" >&2; \
+	else $(MAKE) --no-print-directory build; fi
 	$(BINARY) $(ARGS)
 
 check-config: build
 	$(BINARY) --check-config $(ARGS)
 
 clean:
-	rm -rf .build
+	rm -rf .build $(DIST)

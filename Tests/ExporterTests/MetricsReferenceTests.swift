@@ -5,8 +5,14 @@ import Testing
 import TraceFS
 import TraceFSTesting
 
-/// Every family the exporter really produces is documented in the README's metrics reference.
+/// The README's metrics reference and the exporter's output agree both ways: every family the
+/// exporter produces is documented, and every family the reference lists is produced, with the
+/// type it documents.
 @Suite struct MetricsReferenceTests {
+    /// Families the reference lists that the in-memory kernel below cannot produce, with the
+    /// reason; the VM scenarios see them on real kernels.
+    static let onlyOnRealKernels: [String: String] = [:]
+
     static let rows: [(event: EventName, command: String, entry: String)] = [
         (EventName(system: "synthetic", event: "ftrace_exporter_wakeup_lat"), "hist:keys=cpu,lat.log2:vals=hitcount,lat",
          "{ cpu:          0, lat: ~ 2^3  } hitcount:          4  lat:         25"),
@@ -24,19 +30,29 @@ import TraceFSTesting
          "{ cpu:          0, prev_state:          1 } hitcount:          5"),
     ]
 
-    @Test func everyFamilyIsDocumented() throws {
+    /// The exposition with every preset installed and holding data, a discovered table with an
+    /// `onmax()` handler, and an admin request counted.
+    static func exposition() throws -> String {
         let fs = FakeKernelTraceFS()
         let config = try DefaultConfig.load()
         let controller = TriggerController(fs: fs, config: config, logger: Fixtures.quietLogger)
         for set in config.triggerSets { _ = try controller.install(set.name) }
-        for row in Self.rows {
+        for row in rows {
             #expect(fs.setEntries([row.entry], event: row.event, instance: .named("ftrace_exporter"), matching: row.command), "\(row.command)")
         }
-        // A table someone else installed, for the discovery families.
+        // Tables someone else installed, for the discovery families: a counting one, and a
+        // wakeup-latency pair whose onmax() keeps the worst latency per pid (handler values).
         try fs.append("events/kmem/kmalloc/trigger", "hist:keys=common_pid.execname:vals=bytes_req")
         #expect(fs.setEntries(["{ common_pid: init            [         1] } hitcount:          3  bytes_req:         96"],
                               event: EventName(system: "kmem", event: "kmalloc"), instance: .topLevel,
                               matching: "hist:keys=common_pid.execname:vals=bytes_req"))
+        try fs.append("events/sched/sched_waking/trigger", "hist:keys=pid:ts0=common_timestamp.usecs")
+        let onmax = "hist:keys=next_pid:wakeup_lat=common_timestamp.usecs-$ts0:onmax($wakeup_lat).save(next_comm,prev_pid)"
+        try fs.append("events/sched/sched_switch/trigger", onmax)
+        #expect(fs.setEntries(["""
+            { next_pid:        679 } hitcount:          1
+            \tmax:        477  next_comm: sleep                             prev_pid:         15
+            """], event: EventName(system: "sched", event: "sched_switch"), instance: .topLevel, matching: onmax))
         let metrics = ExporterMetrics()
         metrics.countAdminRequest(action: "install", code: 200)
         let refresher = Refresher(
@@ -44,22 +60,68 @@ import TraceFSTesting
             controller: controller, metrics: metrics, logger: Fixtures.quietLogger)
         refresher.refreshSharing()
         refresher.refreshSharing()
-        let text = String(decoding: try #require(refresher.current).text.bytes, as: UTF8.self)
-        let exposed = Set(text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) })
-        let readme = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        return String(decoding: try #require(refresher.current).text.bytes, as: UTF8.self)
+    }
+
+    /// Family name -> TYPE, from an exposition in text 0.0.4.
+    static func types(_ text: String) -> [String: String] {
+        var types: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("# TYPE ") {
+            let parts = line.split(separator: " ")
+            if parts.count == 4 { types[String(parts[2])] = String(parts[3]) }
+        }
+        return types
+    }
+
+    /// Family name -> documented type, from every `| family | type | ...` table under "## Metrics".
+    static func documentedFamilies() throws -> [String: String] {
+        var families: [String: String] = [:]
+        for table in Readme.tables(in: try Readme().section("## Metrics")) where table.header.prefix(2) == ["family", "type"] {
+            for row in table.rows {
+                guard let name = Readme.codeSpans(row[0]).first else { continue }
+                // "gauge (info)": an info metric is a gauge in text 0.0.4.
+                families[name] = String(row[1].prefix { $0 != " " })
+            }
+        }
+        return families
+    }
+
+    @Test func everyFamilyIsDocumented() throws {
+        let text = try Self.exposition()
+        let exposed = Set(Self.types(text).keys)
+        let readme = try Readme().text
         var missing: [String] = []
         for name in exposed.sorted() {
             let documented = readme.contains("`\(name)`") || (name.hasPrefix("process_") && readme.contains("`process_*`"))
             if !documented { missing.append(name) }
         }
         #expect(missing.isEmpty, "undocumented families: \(missing)")
-        for family in ["ftrace_wakeup_latency_seconds", "ftrace_syscall_latency_seconds", "ftrace_block_io_latency_seconds",
-                       "ftrace_irq_handler_duration_seconds", "ftrace_kmalloc_calls_total", "ftrace_context_switches_total",
-                       "ftrace_hist_hits_total", "ftrace_hist_value_total", "ftrace_exporter_admin_requests_total"] {
-            #expect(exposed.contains(family), "\(family) is produced")
-        }
         #expect(text.contains("ftrace_block_io_latency_seconds_count{device=\"8:0\"} 1"))
         #expect(text.contains("ftrace_syscall_latency_seconds_count{syscall=\"sys_read\"} 1"))
+        #expect(text.contains("handler=\"max\"} 477"), "the onmax() value of the discovered table")
         try PromtoolCheck.passes(text)
+    }
+
+    @Test func everyDocumentedFamilyIsProducedWithItsType() throws {
+        let documented = try Self.documentedFamilies()
+        #expect(documented.count >= 30, "the metrics reference tables were found (\(documented.count) families)")
+        let exposed = Self.types(try Self.exposition())
+        for (name, type) in documented.sorted(by: { $0.key < $1.key }) {
+            if let reason = Self.onlyOnRealKernels[name] {
+                #expect(exposed[name] == nil, "\(name) is listed as real-kernel only (\(reason)) but the in-memory kernel produces it")
+                continue
+            }
+            if name.hasSuffix("*") {
+                let prefix = String(name.dropLast())
+                #expect(exposed.keys.contains { $0.hasPrefix(prefix) }, "no \(name) family is produced")
+                continue
+            }
+            guard let actual = exposed[name] else {
+                Issue.record("\(name) is in README's metrics reference but not produced")
+                continue
+            }
+            #expect(actual == type, "\(name): README says \(type), the exporter says \(actual)")
+        }
+        for name in Self.onlyOnRealKernels.keys { #expect(documented[name] != nil, "\(name) is no longer documented") }
     }
 }

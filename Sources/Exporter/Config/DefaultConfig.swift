@@ -21,9 +21,12 @@ public enum DefaultConfig {
         trigger_sets:
           - name: wakeup_latency
             description: >-
-              Scheduler wakeup latency: time from sched_waking of a task to the sched_switch
-              that puts it on a CPU, per CPU. This is wakeup latency, not run-queue latency
-              (runqlat also counts tasks that were preempted while runnable).
+              Scheduler wakeup latency: time from sched_waking of a task to the sched_switch that puts
+              it on a CPU, per CPU. This is wakeup latency, not run-queue latency (runqlat also counts
+              tasks that were preempted while runnable). Kernel: CONFIG_HIST_TRIGGERS and
+              CONFIG_SYNTH_EVENTS, 4.17 or later; sched tracepoints. Overhead: two hist updates per
+              wakeup and one per context switch; a wakeup-and-switch loop ran 1.26x (6.1) / 1.32x
+              (6.12) as long under qemu (an upper bound), system calls 1.00x.
             install_on_start: true
             synthetic_events:
               - "ftrace_exporter_wakeup_lat u64 lat"
@@ -48,8 +51,12 @@ public enum DefaultConfig {
 
           - name: wakeup_latency_rt
             description: >-
-              Wakeup latency of real-time tasks only (priority below 100: SCHED_FIFO/SCHED_RR),
-              per CPU. Same mechanism as wakeup_latency, with filters on both events.
+              Wakeup latency of real-time tasks only (priority below 100: SCHED_FIFO/SCHED_RR), per
+              CPU. Same mechanism as wakeup_latency, with filters on both events. Kernel: as
+              wakeup_latency (CONFIG_HIST_TRIGGERS, CONFIG_SYNTH_EVENTS, 4.17 or later). Overhead: the
+              filters run on every wakeup and switch, only RT wakeups are recorded; a
+              wakeup-and-switch loop ran 1.11x (6.1) / 1.15x (6.12) as long under qemu (an upper
+              bound), system calls 1.00x / 1.05x.
             install_on_start: false
             synthetic_events:
               - "ftrace_exporter_wakeup_rt_lat u64 lat"
@@ -73,9 +80,12 @@ public enum DefaultConfig {
 
           - name: syscall_latency
             description: >-
-              System call latency (raw_syscalls sys_enter to sys_exit of the same thread) by
-              syscall name, in nanoseconds. Every system call of the host passes through three
-              hist triggers: expect a few percent of overhead on syscall-heavy workloads.
+              System call latency (raw_syscalls sys_enter to sys_exit of the same thread) by syscall
+              name, in nanoseconds. Kernel: CONFIG_HIST_TRIGGERS and CONFIG_SYNTH_EVENTS, 4.17 or
+              later; the raw_syscalls tracepoints (CONFIG_HAVE_SYSCALL_TRACEPOINTS, set by the
+              architecture). Overhead: three hist updates on every system call of the host; a trivial
+              system call ran 7.57x (6.1) / 6.67x (6.12) as long under qemu (an upper bound), a
+              wakeup-and-switch loop 1.64x / 1.66x. Install it to investigate, never leave it on.
             install_on_start: false
             synthetic_events:
               - "ftrace_exporter_syscall_lat u64 lat; long id"
@@ -100,8 +110,11 @@ public enum DefaultConfig {
 
           - name: block_io_latency
             description: >-
-              Block I/O latency from block_rq_issue to block_rq_complete of the same request
-              (matched on device and sector), per device as MAJOR:MINOR.
+              Block I/O latency from block_rq_issue to block_rq_complete of the same request (matched
+              on device and sector), per device as MAJOR:MINOR. Kernel: CONFIG_HIST_TRIGGERS and
+              CONFIG_SYNTH_EVENTS, 4.17 or later; the block tracepoints (CONFIG_BLOCK). Overhead:
+              three hist updates per request, negligible next to the I/O; workloads without I/O ran
+              0.99x to 1.13x as long under qemu (an upper bound).
             install_on_start: false
             synthetic_events:
               - "ftrace_exporter_block_lat u64 lat; unsigned int dev"
@@ -126,8 +139,10 @@ public enum DefaultConfig {
 
           - name: irq_handler_duration
             description: >-
-              Time spent in hard interrupt handlers (irq_handler_entry to irq_handler_exit), per
-              IRQ number, in nanoseconds.
+              Time spent in hard interrupt handlers (irq_handler_entry to irq_handler_exit), per IRQ
+              number, in nanoseconds. Kernel: CONFIG_HIST_TRIGGERS and CONFIG_SYNTH_EVENTS, 4.17 or
+              later; irq tracepoints. Overhead: three hist updates per interrupt; the benchmark
+              workloads ran 1.02x to 1.13x as long under qemu (an upper bound).
             install_on_start: false
             synthetic_events:
               - "ftrace_exporter_irq_dur u64 dur; int irq"
@@ -152,8 +167,11 @@ public enum DefaultConfig {
 
           - name: kmalloc_by_call_site
             description: >-
-              kmalloc calls, requested and allocated bytes by calling function. kmalloc is one of
-              the hottest events in the kernel: install it to investigate, not permanently.
+              kmalloc calls, requested and allocated bytes by calling function. Kernel:
+              CONFIG_HIST_TRIGGERS; the kmem/kmalloc tracepoint. Overhead: a hist update on every
+              kmalloc, one of the hottest events in the kernel (the benchmark workloads, which
+              allocate little, ran 1.01x to 1.02x as long under qemu): install it to investigate, not
+              permanently.
             install_on_start: false
             triggers:
               - event: kmem/kmalloc
@@ -177,8 +195,10 @@ public enum DefaultConfig {
 
           - name: context_switches
             description: >-
-              Context switches per CPU and state of the task switched out (R+ preempted, S
-              sleeping, D uninterruptible, ...).
+              Context switches per CPU and state of the task switched out (R+ preempted, S sleeping, D
+              uninterruptible, ...). Kernel: CONFIG_HIST_TRIGGERS; the sched_switch tracepoint.
+              Overhead: one hist update per context switch; a wakeup-and-switch loop ran 1.20x (6.1) /
+              1.21x (6.12) as long under qemu (an upper bound), system calls 0.97x to 1.02x.
             install_on_start: false
             triggers:
               - event: sched/sched_switch
