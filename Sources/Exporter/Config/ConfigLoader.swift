@@ -99,25 +99,7 @@ public enum ConfigLoader {
 
     /// The length of each line in characters, with lines broken where YAML breaks them (and
     /// libyaml counts them): LF, CRLF, a lone CR, NEL, LS and PS.
-    static func yamlLineLengths(_ yaml: String) -> [Int] {
-        var lengths: [Int] = []
-        var length = 0
-        var afterCR = false
-        for scalar in yaml.unicodeScalars {
-            defer { afterCR = scalar == "\r" }
-            switch scalar {
-            case "\n" where afterCR:
-                continue
-            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
-                lengths.append(length)
-                length = 0
-            default:
-                length += 1
-            }
-        }
-        lengths.append(length)
-        return lengths
-    }
+    static func yamlLineLengths(_ yaml: String) -> [Int] { yamlLines(yaml).map(\.count) }
 
     static func load(_ root: YAMLField) throws(ConfigError) -> ExporterConfig {
         let top = try root.mapping(.top)
