@@ -214,7 +214,7 @@ struct KernelState: Sendable {
             parameters = parameters.replacingAll(".sym-offset", with: ".symXoffset")
             let attrs = try compiler.parseAttributes(parameters)
             let hist = try compiler.compile(attrs)
-            if let filter, !FilterCheck.isValid(filter, fields: fields) { throw KernelFailure(EINVAL) }
+            if let filter, !FilterSyntax.isValid(filter, fields: Set(fields.map(\.name))) { throw KernelFailure(EINVAL) }
             if remove {
                 try removeHist(hist, filter: filter, event: event, instance: instance)
             } else if !updateExisting(hist, filter: filter, event: event, instance: instance) {
@@ -364,7 +364,7 @@ struct KernelState: Sendable {
         if let r = text.firstRange(of: " if ") ?? (text.hasPrefix("if ") ? text.firstRange(of: "if ") : nil) {
             filter = String(text[r.upperBound...]).kernelStripped
             text = String(text[..<r.lowerBound]).kernelStripped
-            if filter!.isEmpty || !FilterCheck.isValid(filter!, fields: fields(of: event) ?? []) {
+            if filter!.isEmpty || !FilterSyntax.isValid(filter!, fields: Set((fields(of: event) ?? []).map(\.name))) {
                 throw KernelFailure(EINVAL)
             }
         }

@@ -211,6 +211,14 @@ import Testing
         (command("hist:keys=a:sort=zz"), 5, "trigger_sets[0].triggers[0].command", "neither a key nor a value"),
         (command("hist:keys=pid:ts0=common_timestamp.usecs:sort=ts0"), 5, "trigger_sets[0].triggers[0].command", "neither a key nor a value"),
         (command("hist:keys=lat.log2:sort=lat.log2"), 5, "trigger_sets[0].triggers[0].command", "Invalid sort modifier"),
+        (command("hist:keys=cpu,,"), 5, "trigger_sets[0].triggers[0].command", "keys= has an empty field"),
+        (command("hist:keys=cpu:vals=hitcount,,lat"), 5, "trigger_sets[0].triggers[0].command", "vals= has an empty field"),
+        (command("hist:keys=cpu if cpu =="), 5, "trigger_sets[0].triggers[0].command", "the filter 'if cpu ==' is not of the form"),
+        (command("hist:keys=cpu if (prio < 100"), 5, "trigger_sets[0].triggers[0].command", "the filter"),
+        (command("hist:keys=cpu if prio < 100 &&"), 5, "trigger_sets[0].triggers[0].command", "the filter"),
+        (command("hist:keys=pid:size=1000000"), 5, "trigger_sets[0].triggers[0].command", "size=1000000: the kernel takes 65 to 131072"),
+        (command("hist:keys=pid:size=131073"), 5, "trigger_sets[0].triggers[0].command", "refuses anything else with EINVAL"),
+        (command("hist:keys=pid:size=64"), 5, "trigger_sets[0].triggers[0].command", "the kernel takes 65 to 131072"),
         // A family defined twice is placed at the second definition.
         ("trigger_sets:\n  - name: a\n    triggers:\n      - event: s/x\n        command: \"hist:keys=a\"\n        metric: {name: m, help: h, type: counter}\n      - event: s/y\n        command: \"hist:keys=a\"\n        metric: {name: m, help: h, type: counter}\n",
          9, "trigger_sets[0].triggers[1].metric.name", "also produced by trigger_sets[0].triggers[0].metric.name"),
@@ -258,6 +266,9 @@ import Testing
             "hist:keys=cpu:sort=common_cpu", "hist:keys=lat.log2:vals=hitcount,lat:sort=lat",
             "hist:keys=common_pid.execname:sort=common_pid", "hist:keys=bytes_alloc-bytes_req:sort=bytes_alloc-bytes_req",
             "hist:keys=pid:vals=hitcount,common_timestamp.usecs:sort=common_timestamp",
+            "hist:keys=pid:size=65", "hist:keys=pid:size=131072", "hist:keys=pid:size=100",
+            "hist:keys=pid if prio < 100", "hist:keys=next_pid if !(next_prio >= 100) && next_comm ~ 'kworker*'",
+            "hist:keys=id if ret < -1 || ret == 0", "hist:keys=cpu if prev_state & 2",
         ] {
             #expect(throws: Never.self, "\(command)") { try ConfigLoader.load(yaml: Self.command(command), file: "c.yml") }
         }

@@ -14,8 +14,6 @@ enum HealthFamilies {
     static let readSuccess = "ftrace_hist_read_success"
     static let readDuration = "ftrace_hist_read_duration_seconds"
 
-    /// The kernel's default table size when a trigger does not say.
-    static let defaultTableSize = 2048.0
 
     static func declare(into f: inout FamilyBuilder) {
         f.declare(readSuccess, help: "Whether the last read and parse of this hist file succeeded (1) or not (0).", type: .gauge)
@@ -56,7 +54,7 @@ enum HealthFamilies {
         f.add(entries, help: "Entries in the hist table (Totals: Entries).", type: .gauge, labels: labels,
               value: .gauge(Double(block.totals.entries)))
         f.add(capacity, help: "Maximum entries of the hist table (the trigger's size=).", type: .gauge, labels: labels,
-              value: .gauge(block.triggerInfo.size.map(Double.init) ?? defaultTableSize))
+              value: .gauge(Double(block.triggerInfo.size ?? TableSize.kernelDefault)))
         f.add(dropped, help: "Events the kernel could not record because the hist table was full (Totals: Dropped).",
               type: .counter, labels: labels, value: .counter(Double(block.totals.dropped)))
         f.add(hits, help: "Events recorded in the hist table (Totals: Hits).", type: .counter, labels: labels,

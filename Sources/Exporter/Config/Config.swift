@@ -18,6 +18,14 @@ public struct ExporterConfig: Sendable, Equatable {
     public func triggerSet(named name: String) -> TriggerSet? { triggerSets.first { $0.name == name } }
 }
 
+/// The kernel's bounds on a hist table's `size=`: it rounds the number up to a power of two and
+/// refuses a result outside 2^7...2^17 (TRACING_MAP_BITS_MIN/MAX) with EINVAL.
+public enum TableSize {
+    public static let accepted = 65...131_072
+    /// The size of a table whose trigger does not say.
+    public static let kernelDefault = 2048
+}
+
 /// A duration in seconds, parsed from Prometheus-style text (`5s`, `250ms`, `1m30s`).
 public struct Seconds: Sendable, Equatable, CustomStringConvertible {
     public var value: Double

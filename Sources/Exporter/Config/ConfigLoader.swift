@@ -275,6 +275,15 @@ public enum ConfigLoader {
     /// Why the kernel would refuse the trigger (hist-format.md §2.3, §2.6, §4), checked here
     /// because several of these refusals leave nothing in `error_log`.
     static func kernelLimitProblem(_ info: TriggerInfo) -> String? {
+        if let size = info.size, !TableSize.accepted.contains(size) {
+            return "size=\(size): the kernel takes \(TableSize.accepted.lowerBound) to \(TableSize.accepted.upperBound) (rounded up to a power of two, 128 to 131072 entries) and refuses anything else with EINVAL, leaving nothing in error_log"
+        }
+        for (word, fields) in [("keys", info.keys), ("vals", info.values), ("sort", info.sort)] where fields.contains(where: { $0.name.isEmpty }) {
+            return "\(word)= has an empty field (a ',' too many); the kernel refuses it with EINVAL"
+        }
+        if let filter = info.filter, !FilterSyntax.isValid(filter) {
+            return "the filter 'if \(filter)' is not of the form 'field op value' joined by && or || (with ! and parentheses); the kernel refuses it with EINVAL and logs nothing"
+        }
         if info.keys.count > 3 {
             return "\(info.keys.count) keys; the kernel allows at most 3 (TRACING_MAP_KEYS_MAX, a stacktrace key counts) and refuses more with EINVAL"
         }
