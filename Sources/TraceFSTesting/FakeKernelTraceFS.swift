@@ -61,6 +61,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     private var pendingFaults: [String: [(errno: Int32, message: String?)]] = [:]
     private var ignoredWrites: Set<String> = []
     private var ignoredRemovals: Set<String> = []
+    private var pendingAdditionFaults: [String: (errno: Int32, message: String?)] = [:]
     private var reads = 0
     private var persistentFaults: [String: Int32] = [:]
     private var nextPlaceholderID = 600
@@ -135,6 +136,12 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     /// add go through until then.
     public func ignoreNextRemoval(_ relativePath: String) {
         lock.withLock { ignoredRemovals.insert(Self.normalize(relativePath)) }
+    }
+
+    /// Like ``failNext(_:with:errorLog:)``, for the next append that is not a removal (a `!`
+    /// command): removals go through until then, so the second half of a remove-and-add fails.
+    public func failNextAddition(_ relativePath: String, with errno: Int32, errorLog: String? = nil) {
+        lock.withLock { pendingAdditionFaults[Self.normalize(relativePath)] = (errno, errorLog) }
     }
 
     /// Makes every operation on `relativePath` fail with `errno` until called with nil.
@@ -312,6 +319,10 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
         if var queue = pendingFaults[key], !queue.isEmpty {
             let fault = queue.removeFirst()
             pendingFaults[key] = queue.isEmpty ? nil : queue
+            if let message = fault.message { logInjected(message, path: key, text: text) }
+            throw KernelFailure(fault.errno)
+        }
+        if !text.hasPrefix("!"), let fault = pendingAdditionFaults.removeValue(forKey: key) {
             if let message = fault.message { logInjected(message, path: key, text: text) }
             throw KernelFailure(fault.errno)
         }

@@ -76,6 +76,7 @@ struct ServerMain {
         let metrics = ExporterMetrics()
         let collector = HistCollector(config: config, reader: tracefs, logger: logger, features: features)
         let refresher = Refresher(collector: collector, controller: controller, metrics: metrics, logger: logger)
+        let rotator = Rotator(controller: controller, metrics: metrics, logger: logger)
         let app = WebApplication(
             refresher: refresher, controller: controller, metrics: metrics,
             options: .init(telemetryPath: options.telemetryPath, adminAuth: adminAuth, tracefsRoot: tracefs.root), logger: logger)
@@ -114,13 +115,14 @@ struct ServerMain {
             logger.info("web configuration", metadata: webConfigSummary(webConfig, file: file))
         }
         let process = RunningExporter(
-            servers: servers, controller: controller, refresher: refresher, tracefs: tracefs, webGuard: webGuard, options: options,
-            logger: logger)
+            servers: servers, controller: controller, refresher: refresher, rotator: rotator, tracefs: tracefs, webGuard: webGuard,
+            options: options, logger: logger)
         let queue = DispatchQueue(label: "ftrace_exporter.lifecycle")
         queue.async {
             // Failures are logged by the controller and shown in the trigger set state.
             _ = controller.startUp()
             refresher.start()
+            rotator.start()
             logger.info("ready")
         }
         while true {
@@ -142,18 +144,20 @@ final class RunningExporter: @unchecked Sendable {
     let servers: [HTTPServer]
     let controller: TriggerController
     let refresher: Refresher
+    let rotator: Rotator
     let tracefs: TraceFS
     let webGuard: WebGuard
     let options: ServerOptions
     let logger: Logger
 
     init(
-        servers: [HTTPServer], controller: TriggerController, refresher: Refresher, tracefs: TraceFS, webGuard: WebGuard,
-        options: ServerOptions, logger: Logger
+        servers: [HTTPServer], controller: TriggerController, refresher: Refresher, rotator: Rotator, tracefs: TraceFS,
+        webGuard: WebGuard, options: ServerOptions, logger: Logger
     ) {
         self.servers = servers
         self.controller = controller
         self.refresher = refresher
+        self.rotator = rotator
         self.tracefs = tracefs
         self.webGuard = webGuard
         self.options = options
@@ -165,6 +169,8 @@ final class RunningExporter: @unchecked Sendable {
         logger.info("shutting down", metadata: ["signal": "\(signal)"])
         for server in servers { server.stop() }
         refresher.stop()
+        // A rotation under way ends before the removal, so nothing is put back after it.
+        rotator.stop()
         var code: Int32 = 0
         if controller.config.lifecycle.removeOnExit {
             for failure in controller.removeOwned() {

@@ -50,7 +50,7 @@ import Yams
     /// its documentation is placed.
     static func documented(_ section: ConfigSection, _ reference: Reference) -> (place: String, keys: Set<String>) {
         switch section {
-        case .top, .tracefs, .discovery, .lifecycle, .triggerSet, .trigger:
+        case .top, .tracefs, .discovery, .lifecycle, .rotation, .triggerSet, .trigger:
             return ("the YAML example under \"## Configuration\", at \(section.path.isEmpty ? "the top level" : section.path)",
                     reference.exampleKeys(at: section.path))
         case .metric:
@@ -96,7 +96,7 @@ import Yams
         let lines: [String]
         switch section {
         case .top: lines = ["unknown_key: 1"]
-        case .tracefs, .discovery, .lifecycle: lines = ["\(section.path):", "  unknown_key: 1"]
+        case .tracefs, .discovery, .lifecycle, .rotation: lines = ["\(section.path):", "  unknown_key: 1"]
         case .triggerSet: lines = set + ["    unknown_key: 1"]
         case .trigger: lines = set + ["    triggers:", "      - unknown_key: 1"]
         case .metric: lines = trigger + ["        metric:", "          unknown_key: 1"]

@@ -219,6 +219,12 @@ import Testing
         (command("hist:keys=pid:size=1000000"), 5, "trigger_sets[0].triggers[0].command", "size=1000000: the kernel takes 65 to 131072"),
         (command("hist:keys=pid:size=131073"), 5, "trigger_sets[0].triggers[0].command", "refuses anything else with EINVAL"),
         (command("hist:keys=pid:size=64"), 5, "trigger_sets[0].triggers[0].command", "the kernel takes 65 to 131072"),
+        // Rotation settings.
+        ("rotation:\n  high_water_mark: 0\n", 2, "rotation.high_water_mark", "above 0 and at most 1"),
+        ("rotation:\n  high_water_mark: 1.5\n", 2, "rotation.high_water_mark", "above 0 and at most 1"),
+        ("rotation:\n  high_water_mark: half\n", 2, "rotation.high_water_mark", "not a fraction"),
+        ("rotation:\n  check_interval: 10ms\n", 2, "rotation.check_interval", "100ms or more"),
+        ("rotation:\n  enabled: sometimes\n", 2, "rotation.enabled", "true or false"),
         // A family defined twice is placed at the second definition.
         ("trigger_sets:\n  - name: a\n    triggers:\n      - event: s/x\n        command: \"hist:keys=a\"\n        metric: {name: m, help: h, type: counter}\n      - event: s/y\n        command: \"hist:keys=a\"\n        metric: {name: m, help: h, type: counter}\n",
          9, "trigger_sets[0].triggers[1].metric.name", "also produced by trigger_sets[0].triggers[0].metric.name"),
@@ -272,6 +278,14 @@ import Testing
         ] {
             #expect(throws: Never.self, "\(command)") { try ConfigLoader.load(yaml: Self.command(command), file: "c.yml") }
         }
+    }
+
+    @Test func rotationSettingsLoad() throws {
+        let defaults = try ConfigLoader.load(yaml: "{}", file: "r.yml").rotation
+        #expect(defaults == RotationConfig())
+        #expect(defaults.enabled && defaults.highWaterMark == 0.5 && defaults.checkInterval == 1)
+        let set = try ConfigLoader.load(yaml: "rotation:\n  enabled: false\n  high_water_mark: 0.75\n  check_interval: 250ms\n", file: "r.yml").rotation
+        #expect(!set.enabled && set.highWaterMark == 0.75 && set.checkInterval == 0.25)
     }
 
     @Test func aKeyGivenTwiceIsPlacedWhereItIsRepeated() {

@@ -55,6 +55,7 @@ import TraceFSTesting
             """], event: EventName(system: "sched", event: "sched_switch"), instance: .topLevel, matching: onmax))
         let metrics = ExporterMetrics()
         metrics.countAdminRequest(action: "install", code: 200)
+        metrics.countRotation(set: "wakeup_latency", seconds: 0.004)
         let refresher = Refresher(
             collector: HistCollector(config: config, reader: fs, logger: Fixtures.quietLogger, features: fs.features()),
             controller: controller, metrics: metrics, logger: Fixtures.quietLogger)

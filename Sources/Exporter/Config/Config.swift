@@ -10,6 +10,7 @@ public struct ExporterConfig: Sendable, Equatable {
     public var refreshInterval: Seconds
     public var discovery: DiscoveryConfig
     public var lifecycle: LifecycleConfig
+    public var rotation: RotationConfig = RotationConfig()
     /// The allow-list: the only triggers the exporter will ever write.
     public var triggerSets: [TriggerSet]
 
@@ -45,6 +46,24 @@ public struct LifecycleConfig: Sendable, Equatable {
     public var repair: Bool = false
 }
 
+/// When the bookkeeping tables of our sets are emptied. Those tables pair two events through a
+/// start timestamp keyed by something that does not repeat for long (a pid, a device and
+/// sector); the kernel never evicts an entry, so a table that has seen `size=` distinct keys
+/// drops every new one and the set stops measuring new work.
+public struct RotationConfig: Sendable, Equatable {
+    public static let defaultHighWaterMark = 0.5
+    public static let defaultCheckInterval = 1.0
+    /// Rotate the bookkeeping tables of the sets this process owns when they fill.
+    public var enabled = true
+    /// The fraction of a bookkeeping table's size at which its set is rotated.
+    public var highWaterMark = RotationConfig.defaultHighWaterMark
+    /// The longest time between two looks at the bookkeeping tables' fill; a measured fill
+    /// rate that would reach the mark sooner brings the next look forward.
+    public var checkInterval = RotationConfig.defaultCheckInterval
+
+    public init() {}
+}
+
 public struct DiscoveryConfig: Sendable, Equatable {
     /// Export hist tables that no configured trigger owns.
     public var enabled: Bool
@@ -65,6 +84,18 @@ public struct TriggerSet: Sendable, Equatable {
     public var syntheticEvents: [SyntheticEventDefinition]
     /// In install order; removal runs in reverse.
     public var triggers: [TriggerDefinition]
+
+    /// The triggers that only carry state from one event to the other (a start timestamp and
+    /// the match that reads it), as opposed to the tables that are exported. They gain an entry
+    /// for every new key and are what rotation empties.
+    public var bookkeepingTriggers: [TriggerDefinition] {
+        triggers.filter { $0.isBookkeeping }
+    }
+}
+
+extension TriggerDefinition {
+    /// A trigger without a metric that defines variables or runs an action.
+    public var isBookkeeping: Bool { metric == nil && (!info.variables.isEmpty || !info.actions.isEmpty) }
 }
 
 public struct SyntheticEventDefinition: Sendable, Equatable {

@@ -151,6 +151,26 @@ public enum ConfigLoader {
             if let r = m["remove_on_exit"] { lifecycle.removeOnExit = try r.bool() }
         }
 
+        var rotation = RotationConfig()
+        if let r = top["rotation"] {
+            let m = try r.mapping(.rotation)
+            if let e = m["enabled"] { rotation.enabled = try e.bool() }
+            if let h = m["high_water_mark"] {
+                let text = try h.string()
+                guard let mark = Double(text), mark > 0, mark <= 1 else {
+                    throw h.error("'\(text)' is not a fraction of a table's size; give a number above 0 and at most 1, e.g. 0.5")
+                }
+                rotation.highWaterMark = mark
+            }
+            if let c = m["check_interval"] {
+                let text = try c.string()
+                guard let seconds = parseDuration(text), seconds >= Rotator.shortestCheckInterval else {
+                    throw c.error("'\(text)' is not a duration of \(formatDuration(Rotator.shortestCheckInterval)) or more (examples: 1s, 500ms)")
+                }
+                rotation.checkInterval = seconds
+            }
+        }
+
         var sets: [TriggerSet] = []
         var triggerOwners: [String: String] = [:]
         var seenNames: Set<String> = []
@@ -186,7 +206,7 @@ public enum ConfigLoader {
         }
         return ExporterConfig(
             tracefsPath: path, instance: instance, refreshInterval: Seconds(refresh), discovery: discovery, lifecycle: lifecycle,
-            triggerSets: sets)
+            rotation: rotation, triggerSets: sets)
     }
 
     /// The field that names a family: the metric's name, or for a counter column with its

@@ -6,6 +6,7 @@ enum ConfigSection: String, CaseIterable, Sendable {
     case tracefs = "tracefs"
     case discovery = "discovery"
     case lifecycle = "lifecycle"
+    case rotation = "rotation"
     case triggerSet = "trigger_sets[]"
     case trigger = "trigger_sets[].triggers[]"
     case metric = "trigger_sets[].triggers[].metric"
@@ -18,10 +19,11 @@ enum ConfigSection: String, CaseIterable, Sendable {
 
     var keys: [String] {
         switch self {
-        case .top: return ["tracefs", "refresh_interval", "discovery", "lifecycle", "trigger_sets"]
+        case .top: return ["tracefs", "refresh_interval", "discovery", "lifecycle", "rotation", "trigger_sets"]
         case .tracefs: return ["path", "instance"]
         case .discovery: return ["enabled", "series_limit", "pid_labels", "rescan_interval"]
         case .lifecycle: return ["on_start", "remove_on_exit", "repair"]
+        case .rotation: return ["enabled", "high_water_mark", "check_interval"]
         case .triggerSet: return ["name", "description", "install_on_start", "synthetic_events", "triggers"]
         case .trigger: return ["event", "command", "metric"]
         case .metric:

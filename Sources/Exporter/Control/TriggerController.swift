@@ -22,9 +22,9 @@ public final class TriggerController: @unchecked Sendable {
     let fs: any TraceFileSystem
     let logger: Logger
     private let state: Locked<ExporterConfig>
-    private let actionLock = Locked(())
+    let actionLock = Locked(())
     /// Sets this process installed or adopted: what SIGTERM removes.
-    private let owned = Locked<Set<String>>([])
+    let owned = Locked<Set<String>>([])
 
     public init(fs: any TraceFileSystem, config: ExporterConfig, logger: Logger) {
         self.fs = fs
@@ -190,13 +190,7 @@ public final class TriggerController: @unchecked Sendable {
                 }
             }
             for (i, trigger) in set.triggers.enumerated() where !before.triggers[i].present {
-                let write = PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: trigger.command))
-                try perform(write, errorLog: instance.directory + "error_log")
-                done.append(write)
-                let lines = histTriggerLines(trigger.event)
-                guard lines.contains(where: { $0.info?.identity == trigger.info.identity }) else {
-                    throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
-                }
+                try addTrigger(trigger, done: &done)
             }
         } catch {
             var failure = error
@@ -212,7 +206,7 @@ public final class TriggerController: @unchecked Sendable {
     }
 
     /// Undoes writes of a failed install, newest first; reports each outcome.
-    private func undo(_ writes: [PlannedWrite], set: TriggerSet) -> [(write: PlannedWrite, result: String)] {
+    func undo(_ writes: [PlannedWrite], set: TriggerSet) -> [(write: PlannedWrite, result: String)] {
         var results: [(write: PlannedWrite, result: String)] = []
         for write in writes.reversed() {
             let inverse: PlannedWrite
@@ -259,6 +253,29 @@ public final class TriggerController: @unchecked Sendable {
         }
     }
 
+    /// Appends one trigger (recorded in `done` once written, for an undo) and confirms it by
+    /// reading the trigger file back.
+    func addTrigger(_ trigger: TriggerDefinition, done: inout [PlannedWrite]) throws(ControlError) {
+        let write = PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: trigger.command))
+        try perform(write, errorLog: instance.directory + "error_log")
+        done.append(write)
+        let lines = histTriggerLines(trigger.event)
+        guard lines.contains(where: { $0.info?.identity == trigger.info.identity }) else {
+            throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
+        }
+    }
+
+    /// Removes one trigger with `!` + the text written, and confirms it is gone: the kernel
+    /// answers success to a removal that matched nothing.
+    func removeTrigger(_ trigger: TriggerDefinition) throws(ControlError) {
+        let write = PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: "!" + trigger.command))
+        try perform(write, errorLog: instance.directory + "error_log")
+        let lines = histTriggerLines(trigger.event)
+        if lines.contains(where: { $0.info?.identity == trigger.info.identity }) {
+            throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
+        }
+    }
+
     // MARK: Remove
 
     /// Removes the set; idempotent. Triggers in reverse, then synthetic events, then the
@@ -272,12 +289,7 @@ public final class TriggerController: @unchecked Sendable {
     private func remove(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
         let before = status(set)
         for (i, trigger) in set.triggers.enumerated().reversed() where before.triggers[i].present {
-            let write = PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: "!" + trigger.command))
-            try perform(write, errorLog: instance.directory + "error_log")
-            let lines = histTriggerLines(trigger.event)
-            if lines.contains(where: { $0.info?.identity == trigger.info.identity }) {
-                throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
-            }
+            try removeTrigger(trigger)
         }
         for (i, synthetic) in set.syntheticEvents.enumerated().reversed() where before.syntheticEvents[i].present {
             let write = PlannedWrite(path: "synthetic_events", action: .append(text: "!" + synthetic.name))
@@ -453,7 +465,7 @@ public final class TriggerController: @unchecked Sendable {
     // MARK: Writes
 
     /// One write, with the error_log truncated before and read after a failure.
-    private func perform(_ write: PlannedWrite, errorLog: String) throws(ControlError) {
+    func perform(_ write: PlannedWrite, errorLog: String) throws(ControlError) {
         let canLog = fs.exists(errorLog)
         if canLog { try? fs.truncate(errorLog) }
         do {

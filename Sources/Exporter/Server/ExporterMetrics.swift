@@ -15,6 +15,15 @@ public final class ExporterMetrics: Sendable {
         var lastRefreshSeconds: Double?
         var lastRefreshDuration: Double = 0
         var refreshes: Double = 0
+        var rotations: [String: Double] = [:]
+        var rotationFailures: [String: Double] = [:]
+        var rotationSeconds: [String: Double] = [:]
+        var bookkeepingDrops: [BookkeepingKey: Double] = [:]
+    }
+
+    struct BookkeepingKey: Hashable {
+        var set: String
+        var event: EventName
     }
 
     struct AdminKey: Hashable {
@@ -45,11 +54,29 @@ public final class ExporterMetrics: Sendable {
         }
     }
 
+    func countRotation(set: String, seconds: Double) {
+        state.withLock { s in
+            s.rotations[set, default: 0] += 1
+            s.rotationSeconds[set] = seconds
+        }
+    }
+
+    func countRotationFailure(set: String) {
+        state.withLock { $0.rotationFailures[set, default: 0] += 1 }
+    }
+
+    /// Events a bookkeeping table dropped, added up across rotations (each of which sets the
+    /// kernel's own `Dropped` back to 0).
+    func countBookkeepingDrops(set: String, event: EventName, count: Double) {
+        state.withLock { $0.bookkeepingDrops[BookkeepingKey(set: set, event: event), default: 0] += count }
+    }
+
     public var lastRefreshSeconds: Double? { state.withLock { $0.lastRefreshSeconds } }
 
     /// The families describing the exporter itself, for the snapshot being built.
-    func families(statuses: [TriggerSetStatus], refreshInterval: Double) -> [MetricFamily] {
+    func families(statuses: [TriggerSetStatus], config: ExporterConfig) -> [MetricFamily] {
         let s = state.withLock { $0 }
+        let refreshInterval = config.refreshInterval.value
         var out: [MetricFamily] = []
         out.append(MetricFamily(
             name: "ftrace_exporter_build", help: "ftrace_exporter's version, as --version prints it; the value is always 1.", type: .info,
@@ -95,7 +122,42 @@ public final class ExporterMetrics: Sendable {
             name: "ftrace_exporter_trigger_set_state",
             help: "State of each allow-listed trigger set in the kernel: 1 for the current state (absent, installed, partial, drifted).",
             type: .gauge, metrics: stateMetrics))
-        return out + ProcessMetrics.families()
+        return out + rotationFamilies(s, config) + ProcessMetrics.families()
+    }
+
+    /// Every set with bookkeeping tables has its series from the start, at 0, so that
+    /// `increase()` sees the first rotation or drop.
+    private func rotationFamilies(_ s: State, _ config: ExporterConfig) -> [MetricFamily] {
+        let rotating = config.triggerSets.filter { !$0.bookkeepingTriggers.isEmpty }
+        let names = Set(rotating.map(\.name)).union(s.rotations.keys).union(s.rotationFailures.keys).sorted()
+        var drops = s.bookkeepingDrops
+        for set in rotating {
+            for trigger in set.bookkeepingTriggers where drops[BookkeepingKey(set: set.name, event: trigger.event)] == nil {
+                drops[BookkeepingKey(set: set.name, event: trigger.event)] = 0
+            }
+        }
+        return [
+            MetricFamily(
+                name: "ftrace_exporter_trigger_set_rotations",
+                help: "Rotations of a trigger set's bookkeeping tables (its pairing triggers removed and installed again at the high-water mark).",
+                type: .counter, metrics: names.map { Metric(labels: [Label("set", $0)], value: .counter(s.rotations[$0] ?? 0)) }),
+            MetricFamily(
+                name: "ftrace_exporter_trigger_set_rotation_failures",
+                help: "Rotations that failed; the log says why, and the set reads as partial when its pairing triggers could not be put back.",
+                type: .counter, metrics: names.map { Metric(labels: [Label("set", $0)], value: .counter(s.rotationFailures[$0] ?? 0)) }),
+            MetricFamily(
+                name: "ftrace_exporter_trigger_set_rotation_duration_seconds",
+                help: "Time the last rotation of the set took, from the first removal to the last confirmed re-install; pairs started before or ending within it are not measured.",
+                type: .gauge, metrics: s.rotationSeconds.sorted { $0.key < $1.key }.map { Metric(labels: [Label("set", $0.key)], value: .gauge($0.value)) }),
+            MetricFamily(
+                name: "ftrace_exporter_bookkeeping_dropped",
+                help: "Events a bookkeeping table of a set dropped because it was full, added up across rotations: new tasks or requests the set did not measure.",
+                type: .counter,
+                metrics: drops.sorted { ($0.key.set, $0.key.event) < ($1.key.set, $1.key.event) }.map {
+                    Metric(labels: [Label("set", $0.key.set), Label("system", $0.key.event.system), Label("event", $0.key.event.event)],
+                           value: .counter($0.value))
+                }),
+        ]
     }
 }
 

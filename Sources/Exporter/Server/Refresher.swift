@@ -142,7 +142,7 @@ public final class Refresher: Sendable {
         let statuses = controller.statuses()
         let duration = Double(monotonicNanoseconds() &- start) / 1e9
         metrics.recordRefresh(at: wallClockSeconds(), duration: duration, failures: failures, ownRead: ownRead)
-        let own = metrics.families(statuses: statuses, refreshInterval: collector.config.refreshInterval.value)
+        let own = metrics.families(statuses: statuses, config: collector.config)
         logger.debug("refreshed", metadata: ["duration_seconds": "\(duration)", "failures": "\(failures.count)"])
         return MetricsSnapshot(families: (families + own).sorted { $0.name < $1.name })
     }

@@ -1,0 +1,200 @@
+@testable import Exporter
+import Exposition
+import Foundation
+import Locking
+import Testing
+import TraceFS
+import TraceFSTesting
+
+/// Rotation of the bookkeeping tables against the in-memory model of the kernel: what is
+/// written and in which order, what stays, and what is counted.
+@Suite struct RotationTests {
+    static let instance = TraceInstance.named("ftrace_exporter")
+    static let waking = EventName(system: "sched", event: "sched_waking")
+    static let switching = EventName(system: "sched", event: "sched_switch")
+    static let output = EventName(system: "synthetic", event: "ftrace_exporter_wakeup_lat")
+    static let wakingCommand = "hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs:size=1024"
+    static let switchCommand = "hist:keys=next_pid:fte_wakeup_lat=common_timestamp.usecs-$fte_wakeup_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_lat($fte_wakeup_lat):size=1024"
+    static let outputCommand = "hist:keys=cpu,lat.log2:vals=hitcount,lat"
+
+    static let yaml = """
+        rotation:
+          high_water_mark: 0.5
+          check_interval: 2s
+        trigger_sets:
+          - name: wakeup_latency
+            synthetic_events: ["ftrace_exporter_wakeup_lat u64 lat"]
+            triggers:
+              - event: sched/sched_waking
+                command: "\(wakingCommand)"
+              - event: sched/sched_switch
+                command: "\(switchCommand)"
+              - event: synthetic/ftrace_exporter_wakeup_lat
+                command: "\(outputCommand)"
+                metric:
+                  name: ftrace_wakeup_latency_seconds
+                  help: h
+                  type: histogram
+                  bucket_key: lat
+                  scale: 0.000001
+                  sum_value: lat
+                  labels: [{key: cpu, name: cpu}]
+        """
+
+    /// A controller with the set installed, a rotator on a clock the test moves, and the logs.
+    struct Rig {
+        let fs = FakeKernelTraceFS()
+        let metrics = ExporterMetrics()
+        let logs = LogLines()
+        let now = Locked<UInt64>(1_000_000_000)
+        let controller: TriggerController
+        let rotator: Rotator
+
+        init(yaml: String = RotationTests.yaml) throws {
+            let config = try ConfigLoader.load(yaml: yaml, file: "t.yml")
+            controller = TriggerController(fs: fs, config: config, logger: logs.logger)
+            try controller.install("wakeup_latency")
+            rotator = Rotator(controller: controller, metrics: metrics, logger: logs.logger, clock: { [now] in now.withLock { $0 } })
+        }
+
+        func advance(_ seconds: Double) { now.withLock { $0 += UInt64(seconds * 1e9) } }
+
+        /// Fills a table with `count` distinct pids.
+        func fill(_ event: EventName, _ command: String, entries count: Int, dropped: UInt64 = 0) {
+            let key = event == RotationTests.waking ? "pid" : "next_pid"
+            let lines = (0..<count).map { "{ \(key): \(100_000 + $0) } hitcount: 1" }
+            #expect(fs.setEntries(lines, dropped: dropped, event: event, instance: RotationTests.instance, matching: command))
+        }
+
+        func table(_ event: EventName) -> BookkeepingTable? {
+            controller.bookkeepingTables(ofSet: "wakeup_latency").first { $0.event == event }
+        }
+
+        func sample(_ family: String, _ labels: [Label]) -> Double? {
+            let families = metrics.families(statuses: controller.statuses(), config: controller.config)
+            guard let metric = families.first(where: { $0.name == family })?.metrics.first(where: { $0.labels == labels }) else { return nil }
+            switch metric.value {
+            case .counter(let v), .gauge(let v): return v
+            default: return nil
+            }
+        }
+    }
+
+    @Test func belowTheMarkNothingIsWrittenAndTheNextLookFollowsTheFillRate() throws {
+        let rig = try Rig()
+        rig.fill(Self.waking, Self.wakingCommand, entries: 100)
+        let writes = rig.fs.writes.count
+        #expect(rig.rotator.check() == 2, "no fill rate yet: the configured interval")
+        rig.advance(1)
+        rig.fill(Self.waking, Self.wakingCommand, entries: 400)
+        // 300 new entries a second; the mark is 512 of 1024, 112 entries away: half of 0.373 s.
+        let next = rig.rotator.check()
+        #expect(abs(next - 112.0 / 300 / 2) < 1e-9)
+        rig.advance(1)
+        rig.fill(Self.waking, Self.wakingCommand, entries: 410)
+        #expect(rig.rotator.check() == 2, "at 10/s the mark is 10 s away: the configured interval")
+        #expect(rig.fs.writes.count == writes)
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 0)
+    }
+
+    @Test func atTheMarkTheBookkeepingTriggersComeOutInReverseAndGoBackInOrder() throws {
+        let rig = try Rig()
+        rig.fill(Self.waking, Self.wakingCommand, entries: 512)
+        rig.fill(Self.switching, Self.switchCommand, entries: 300)
+        #expect(rig.fs.setEntries(["{ cpu: 0, lat: ~ 2^4 } hitcount: 700  lat: 9000"], event: Self.output,
+                                   instance: Self.instance, matching: Self.outputCommand))
+        rig.fs.clearWrites()
+        rig.rotator.check()
+        let path = "instances/ftrace_exporter/events/sched/"
+        #expect(rig.fs.writes.map { "\($0.path): \($0.text)" } == [
+            "\(path)sched_switch/trigger: !\(Self.switchCommand)",
+            "\(path)sched_waking/trigger: !\(Self.wakingCommand)",
+            "\(path)sched_waking/trigger: \(Self.wakingCommand)",
+            "\(path)sched_switch/trigger: \(Self.switchCommand)",
+        ])
+        #expect(rig.fs.writes.allSatisfy { $0.result == 0 })
+        #expect(rig.table(Self.waking)?.entries == 0)
+        #expect(rig.table(Self.switching)?.entries == 0)
+        #expect(try rig.controller.status(of: "wakeup_latency").state == .installed)
+        let hist = String(decoding: try rig.fs.readHist(Self.output, in: Self.instance), as: UTF8.self)
+        #expect(hist.contains("hitcount:        700") || hist.contains("hitcount: 700"), "the exported table is untouched:\n\(hist)")
+        #expect(hist.contains("Hits: 700"))
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 1)
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotation_duration_seconds", [Label("set", "wakeup_latency")]) != nil)
+        #expect(rig.logs.lines.contains { $0.contains("rotated the bookkeeping tables") && $0.contains("set=wakeup_latency") && $0.contains("table=sched/sched_waking") })
+    }
+
+    @Test func dropsAreCountedAcrossRotationsAndLoggedOnce() throws {
+        let rig = try Rig()
+        let labels = [Label("set", "wakeup_latency"), Label("system", "sched"), Label("event", "sched_waking")]
+        #expect(rig.sample("ftrace_exporter_bookkeeping_dropped", labels) == 0, "the series exists before the first drop")
+        rig.fill(Self.waking, Self.wakingCommand, entries: 1024, dropped: 7)
+        rig.rotator.check()
+        #expect(rig.sample("ftrace_exporter_bookkeeping_dropped", labels) == 7)
+        #expect(rig.table(Self.waking)?.dropped == 0, "the kernel's count starts again after the rotation")
+        rig.advance(1)
+        rig.fill(Self.waking, Self.wakingCommand, entries: 1024, dropped: 5)
+        rig.rotator.check()
+        #expect(rig.sample("ftrace_exporter_bookkeeping_dropped", labels) == 12)
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 2)
+        let warnings = rig.logs.lines.filter { $0.contains("a bookkeeping table filled before its set was rotated") }
+        #expect(warnings.count == 2, "each episode of drops is logged: \(warnings)")
+        #expect(warnings.first?.contains("table=sched/sched_waking") == true)
+        #expect(warnings.first?.contains("size=") == true)
+    }
+
+    @Test func aFailedRemovalPutsBackWhatWasRemoved() throws {
+        let rig = try Rig()
+        rig.fill(Self.waking, Self.wakingCommand, entries: 600)
+        rig.fs.failNext("instances/ftrace_exporter/events/sched/sched_waking/trigger", with: EBUSY)
+        rig.rotator.check()
+        #expect(try rig.controller.status(of: "wakeup_latency").state == .installed, "the removed sched_switch trigger is back")
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 0)
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotation_failures", [Label("set", "wakeup_latency")]) == 1)
+        #expect(rig.logs.lines.contains { $0.contains("cannot rotate") && $0.contains("EBUSY") })
+    }
+
+    @Test func aFailedReinstallIsUndoneAndLeavesTheSetPartialWithItsOutputIntact() throws {
+        let rig = try Rig()
+        rig.fill(Self.waking, Self.wakingCommand, entries: 600)
+        rig.fs.failNextAddition("instances/ftrace_exporter/events/sched/sched_switch/trigger", with: EINVAL, errorLog: "Couldn't find variable")
+        #expect(throws: ControlError.self) { try rig.controller.rotate("wakeup_latency") }
+        let status = try rig.controller.status(of: "wakeup_latency")
+        #expect(status.state == .partial)
+        #expect(status.triggers.map(\.present) == [false, false, true])
+        #expect(try rig.controller.install("wakeup_latency").state == .installed, "an install puts the rest back")
+    }
+
+    @Test func onlyOwnedInstalledSetsRotate() throws {
+        let rig = try Rig()
+        try rig.controller.remove("wakeup_latency")
+        #expect(throws: ControlError.self) { try rig.controller.rotate("wakeup_latency") }
+        rig.fs.clearWrites()
+        rig.rotator.check()
+        #expect(rig.fs.writes.isEmpty)
+    }
+
+    @Test func disabledRotationOnlyWaits() throws {
+        let rig = try Rig(yaml: Self.yaml.replacingOccurrences(of: "  high_water_mark: 0.5", with: "  enabled: false"))
+        rig.fill(Self.waking, Self.wakingCommand, entries: 1000)
+        rig.fs.clearWrites()
+        #expect(rig.rotator.check() == 2)
+        #expect(rig.fs.writes.isEmpty)
+    }
+
+    @Test func theRotatorRunsOnItsOwnTimerAndStopsBeforeTheRemoval() throws {
+        let rig = try Rig(yaml: Self.yaml.replacingOccurrences(of: "check_interval: 2s", with: "check_interval: 100ms"))
+        rig.fill(Self.waking, Self.wakingCommand, entries: 700)
+        rig.rotator.start()
+        let deadline = Date().addingTimeInterval(5)
+        while rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) != 1 && Date() < deadline {
+            usleep(20_000)
+        }
+        rig.rotator.stop()
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 1)
+        _ = rig.controller.removeOwned()
+        let writes = rig.fs.writes.count
+        usleep(300_000)
+        #expect(rig.fs.writes.count == writes, "nothing is written once stopped")
+    }
+}
