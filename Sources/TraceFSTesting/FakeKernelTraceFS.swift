@@ -62,7 +62,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     private var ignoredWrites: Set<String> = []
     private var ignoredRemovals: Set<String> = []
     private var pendingAdditionFaults: [String: (errno: Int32, message: String?)] = [:]
-    private var reads = 0
+    private var reads: [String] = []
     private var persistentFaults: [String: Int32] = [:]
     private var nextPlaceholderID = 600
 
@@ -111,7 +111,10 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     }
 
     /// How many files have been read, to tell shared refreshes from repeated ones.
-    public var readCount: Int { lock.withLock { reads } }
+    public var readCount: Int { lock.withLock { reads.count } }
+
+    /// Every file read, in order, as the path it was read by.
+    public var readLog: [String] { lock.withLock { reads } }
 
     /// Forgets the recorded writes.
     public func clearWrites() {
@@ -206,7 +209,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
 
     public func read(_ relativePath: String) throws(TraceFSError) -> [UInt8] {
         try lock.withLock { () throws(TraceFSError) -> [UInt8] in
-            reads += 1
+            reads.append(Self.normalize(relativePath))
             try checkPersistentFault(relativePath)
             guard let node = resolve(relativePath) else { throw .system(ENOENT, path(relativePath)) }
             guard let text = contents(of: node) else { throw .system(EISDIR, path(relativePath)) }

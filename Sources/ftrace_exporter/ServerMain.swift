@@ -77,6 +77,7 @@ struct ServerMain {
         let collector = HistCollector(config: config, reader: tracefs, logger: logger, features: features)
         let refresher = Refresher(collector: collector, controller: controller, metrics: metrics, logger: logger)
         let rotator = Rotator(controller: controller, metrics: metrics, logger: logger)
+        collector.share(rotator.readings)
         let app = WebApplication(
             refresher: refresher, controller: controller, metrics: metrics,
             options: .init(telemetryPath: options.telemetryPath, adminAuth: adminAuth, tracefsRoot: tracefs.root), logger: logger)
@@ -200,7 +201,9 @@ final class RunningExporter: @unchecked Sendable {
                 ])
             }
             try controller.replaceConfig(fresh)
-            refresher.reload(collector: HistCollector(config: fresh, reader: tracefs, logger: logger, features: tracefs.features()))
+            let collector = HistCollector(config: fresh, reader: tracefs, logger: logger, features: tracefs.features())
+            collector.share(rotator.readings)
+            refresher.reload(collector: collector)
             logger.info("configuration reloaded", metadata: [
                 "file": "\(file)", "trigger_sets": "\(fresh.triggerSets.count)", "refresh_interval": "\(fresh.refreshInterval)",
             ])

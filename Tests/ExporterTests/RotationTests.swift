@@ -49,12 +49,17 @@ import TraceFSTesting
         let now = Locked<UInt64>(1_000_000_000)
         let controller: TriggerController
         let rotator: Rotator
+        /// Seconds the clock moves at every reading of it, as if every read took that long.
+        let step = Locked<Double>(0)
 
         init(yaml: String = RotationTests.yaml) throws {
             let config = try ConfigLoader.load(yaml: yaml, file: "t.yml")
             controller = TriggerController(fs: fs, config: config, logger: logs.logger)
             try controller.install("wakeup_latency")
-            rotator = Rotator(controller: controller, metrics: metrics, logger: logs.logger, clock: { [now] in now.withLock { $0 } })
+            rotator = Rotator(controller: controller, metrics: metrics, logger: logs.logger, clock: { [now, step] in
+                let advance = UInt64(step.withLock { $0 } * 1e9)
+                return now.withLock { $0 += advance; return $0 }
+            })
         }
 
         func advance(_ seconds: Double) { now.withLock { $0 += UInt64(seconds * 1e9) } }
@@ -67,7 +72,8 @@ import TraceFSTesting
         }
 
         func table(_ event: EventName) -> BookkeepingTable? {
-            controller.bookkeepingTables(ofSet: "wakeup_latency").first { $0.event == event }
+            let set = controller.config.triggerSet(named: "wakeup_latency")!
+            return controller.bookkeepingTables(of: set, in: controller.readBookkeepingFiles(of: [set], guarded: true)).first { $0.event == event }
         }
 
         func sample(_ family: String, _ labels: [Label]) -> Double? {
@@ -95,6 +101,41 @@ import TraceFSTesting
         #expect(rig.rotator.check() == 2, "at 10/s the mark is 10 s away: the configured interval")
         #expect(rig.fs.writes.count == writes)
         #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 0)
+    }
+
+    /// Tables go on filling while a look reads them and while a rotation waits its turn: a
+    /// table that will pass the mark by then is rotated now.
+    @Test func aSlowLookRotatesBeforeTheMarkWhenTheFillRateWouldPassIt() throws {
+        let rig = try Rig()
+        rig.fill(Self.waking, Self.wakingCommand, entries: 100)
+        rig.rotator.check()
+        rig.advance(1)
+        rig.fill(Self.waking, Self.wakingCommand, entries: 400)
+        rig.step.withLock { $0 = 0.5 }
+        // 300 a second (measured over 1.5 s: 200/s), and a look of 0.5 s: the lead is 1 s, so 400
+        // entries are projected past 512 before a rotation decided now could empty the table.
+        rig.rotator.check()
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 1)
+    }
+
+    /// The refresh takes the rotator's latest reading of a file that holds only bookkeeping
+    /// tables instead of making the kernel print them again.
+    @Test func theRefreshTakesTheRotatorsReadingOfBookkeepingFiles() throws {
+        let rig = try Rig(yaml: "refresh_interval: 5s\n" + RotationTests.yaml)
+        rig.fill(Self.waking, Self.wakingCommand, entries: 300)
+        let collector = HistCollector(config: rig.controller.config, reader: rig.fs, logger: Fixtures.quietLogger,
+                                      features: rig.fs.features(), clock: { [now = rig.now] in now.withLock { $0 } })
+        collector.share(rig.rotator.readings)
+        rig.rotator.check()
+        let readsBefore = rig.fs.readCount
+        let text = String(decoding: ExpositionEncoder.encode(collector.collect(), format: .text004), as: UTF8.self)
+        let wakingHist = "instances/ftrace_exporter/events/sched/sched_waking/hist"
+        #expect(rig.fs.readLog[readsBefore...].allSatisfy { $0 != wakingHist }, "sched_waking was read again")
+        #expect(text.contains("ftrace_hist_entries{tracefs_instance=\"ftrace_exporter\",system=\"sched\",event=\"sched_waking\""))
+        #expect(text.contains("} 300\n"))
+        rig.advance(6)
+        _ = collector.collect()
+        #expect(rig.fs.readLog[readsBefore...].contains(wakingHist), "a reading older than a refresh is not used")
     }
 
     @Test func atTheMarkTheBookkeepingTriggersComeOutInReverseAndGoBackInOrder() throws {

@@ -13,7 +13,7 @@ import TraceFS
 /// One refresh at a time: callers serialise `collect()` (the refresh loop does).
 public final class HistCollector: @unchecked Sendable {
     public let config: ExporterConfig
-    let reader: any TraceFileReader
+    private(set) var reader: any TraceFileReader
     let logger: Logger
     let features: TraceFeatures
     private var formats: [String: EventFormat] = [:]
@@ -32,6 +32,21 @@ public final class HistCollector: @unchecked Sendable {
         self.logger = logger
         self.features = features
         self.clock = clock
+    }
+
+    /// Where the rotator leaves its latest parse of files that hold only bookkeeping tables.
+    private(set) var readings: HistReadings?
+
+    /// Takes the rotator's reading of a file of ours that holds only bookkeeping tables when it
+    /// is younger than the refresh interval, instead of reading the file again.
+    public func share(_ readings: HistReadings) { self.readings = readings }
+
+    /// Makes each read of tracefs wait for the controller's action under way (install, removal,
+    /// rotation) and hold the next off, one file at a time: an action waits for one read, not
+    /// for a whole refresh.
+    func guardReads(with controller: TriggerController) {
+        guard !(reader is ActionGuardedReader) else { return }
+        reader = ActionGuardedReader(base: reader, controller: controller)
     }
 
     private func seconds(since start: UInt64) -> Double { Double(clock() &- start) / 1e9 }
@@ -100,6 +115,18 @@ public final class HistCollector: @unchecked Sendable {
                 Label("tracefs_instance", file.instance.label), Label("system", file.event.system), Label("event", file.event.event),
             ]
             let start = clock()
+            if isOwned, let parsed = sharedReading(of: file, owned: owned[file] ?? []) {
+                ownRead.append(TableFile(instance: file.instance, event: file.event))
+                for block in parsed.blocks {
+                    let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
+                    if match == nil && !config.discovery.enabled { continue }
+                    _ = Self.addTable(
+                        block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
+                        discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)
+                }
+                HealthFamilies.readResult(&families, fileLabels, success: true, seconds: seconds(since: start))
+                continue
+            }
             let bytes: [UInt8]
             do {
                 bytes = try reader.readHist(file.event, in: file.instance)
@@ -157,6 +184,17 @@ public final class HistCollector: @unchecked Sendable {
         }
         reportDiscoveryLimit(over: discoveryOverLimit)
         return (families.build(), failures, ownRead)
+    }
+
+    /// The rotator's reading of one of our files, when every trigger of ours on it is a
+    /// bookkeeping one (none has a metric to map) and the reading is younger than a refresh.
+    private func sharedReading(of file: FileKey, owned: [OwnedTrigger]) -> HistFile? {
+        guard let readings, config.refreshInterval.value > 0, file.instance == config.traceInstance,
+              owned.allSatisfy({ $0.definition.isBookkeeping })
+        else { return nil }
+        let age = UInt64(config.refreshInterval.value * 1e9)
+        let now = clock()
+        return readings.file(of: file.event, since: now > age ? now - age : 0)
     }
 
     /// Whether the previous refresh left discovered series out, so that reaching the limit is

@@ -38,7 +38,7 @@ extension TriggerController {
             let current = status(set)
             let present = zip(set.triggers, current.triggers).filter { $0.0.isBookkeeping }.allSatisfy { $0.1.present }
             guard ownedSets.contains(name), !bookkeeping.isEmpty, present else { throw ControlError(.notInstalled(name)) }
-            let before = bookkeepingTables(of: set)
+            let before = bookkeepingTables(of: set, in: readBookkeepingFiles(of: [set], guarded: false))
             let start = monotonicNanoseconds()
             var removed: [TriggerDefinition] = []
             do throws(ControlError) {
@@ -80,28 +80,31 @@ extension TriggerController {
         }
     }
 
-    /// The bookkeeping tables of a set this process owns, read now, without waiting for an
-    /// action to finish writing: call it inside `whileNoActionRuns`. A table that is not in
-    /// the kernel, or whose hist file cannot be read, is left out.
-    func bookkeepingTables(of set: TriggerSet) -> [BookkeepingTable] {
-        var tables: [BookkeepingTable] = []
-        var files: [EventName: HistFile] = [:]
-        for trigger in set.bookkeepingTriggers {
-            if files[trigger.event] == nil {
-                guard let bytes = try? fs.readHist(trigger.event, in: instance), let parsed = try? HistParser.parse(bytes) else { continue }
-                files[trigger.event] = parsed
-            }
-            guard let block = files[trigger.event]?.blocks.first(where: { $0.triggerInfo.identity == trigger.info.identity }) else { continue }
-            tables.append(BookkeepingTable(
+    /// A set's bookkeeping tables as the kernel's `Totals:` in `files` (parsed hist files by
+    /// event) say; a table not in them is left out.
+    func bookkeepingTables(of set: TriggerSet, in files: [EventName: HistFile]) -> [BookkeepingTable] {
+        set.bookkeepingTriggers.compactMap { trigger in
+            guard let block = files[trigger.event]?.blocks.first(where: { $0.triggerInfo.identity == trigger.info.identity }) else { return nil }
+            return BookkeepingTable(
                 event: trigger.event, entries: block.totals.entries, size: block.triggerInfo.size ?? TableSize.kernelDefault,
-                hits: block.totals.hits, dropped: block.totals.dropped))
+                hits: block.totals.hits, dropped: block.totals.dropped)
         }
-        return tables
     }
 
-    /// The bookkeeping tables of a set, read between two actions.
-    public func bookkeepingTables(ofSet name: String) -> [BookkeepingTable] {
-        guard let set = config.triggerSet(named: name) else { return [] }
-        return whileNoActionRuns { bookkeepingTables(of: set) }
+    /// The hist files of the events the sets' bookkeeping triggers are on, each read once and
+    /// parsed (a file holds the tables of every trigger on its event, and the kernel sorts and
+    /// prints all of them on every read). With `guarded`, each read waits for an action under
+    /// way; without, the caller holds the action lock. A file that cannot be read or parsed is
+    /// left out.
+    func readBookkeepingFiles(of sets: [TriggerSet], guarded: Bool) -> [EventName: HistFile] {
+        var files: [EventName: HistFile] = [:]
+        for event in Set(sets.flatMap { $0.bookkeepingTriggers.map(\.event) }).sorted() {
+            let read = { () -> HistFile? in
+                guard let bytes = try? self.fs.readHist(event, in: self.instance) else { return nil }
+                return try? HistParser.parse(bytes)
+            }
+            if let file = guarded ? whileNoActionRuns(read) : read() { files[event] = file }
+        }
+        return files
     }
 }

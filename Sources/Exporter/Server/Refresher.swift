@@ -32,6 +32,7 @@ public final class Refresher: Sendable {
     private let queue = DispatchQueue(label: "ftrace_exporter.refresh")
 
     public init(collector: HistCollector, controller: TriggerController, metrics: ExporterMetrics, logger: Logger) {
+        collector.guardReads(with: controller)
         self.state = Locked(State(collector: collector, interval: collector.config.refreshInterval.value))
         self.controller = controller
         self.metrics = metrics
@@ -80,6 +81,7 @@ public final class Refresher: Sendable {
     /// After a configuration reload: the new collector and refresh interval apply at once, and
     /// the snapshot is rebuilt so the next scrape shows the new sets, mappings and HELP texts.
     public func reload(collector: HistCollector) {
+        collector.guardReads(with: controller)
         let interval = collector.config.refreshInterval.value
         let replaced = state.withLock { s -> TimerHandle?? in
             s.collector = collector
@@ -138,7 +140,7 @@ public final class Refresher: Sendable {
     private func build(_ collector: HistCollector) -> MetricsSnapshot {
         let start = monotonicNanoseconds()
         controller.repairOwned()
-        let (families, failures, ownRead) = controller.whileNoActionRuns { collector.collectReporting() }
+        let (families, failures, ownRead) = collector.collectReporting()
         let statuses = controller.statuses()
         let duration = Double(monotonicNanoseconds() &- start) / 1e9
         metrics.recordRefresh(at: wallClockSeconds(), duration: duration, failures: failures, ownRead: ownRead)

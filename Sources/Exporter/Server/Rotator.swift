@@ -1,4 +1,5 @@
 import Dispatch
+import HistFormat
 import Locking
 import Logging
 import TraceFS
@@ -41,14 +42,17 @@ public final class Rotator: Sendable {
     private let logger: Logger
     private let clock: @Sendable () -> UInt64
     private let queue = DispatchQueue(label: "ftrace_exporter.rotation")
+    /// What the rotator read, for the refresh to take instead of reading it again.
+    public let readings: HistReadings
 
     public init(
-        controller: TriggerController, metrics: ExporterMetrics, logger: Logger,
+        controller: TriggerController, metrics: ExporterMetrics, logger: Logger, readings: HistReadings = HistReadings(),
         clock: @escaping @Sendable () -> UInt64 = monotonicNanoseconds
     ) {
         self.controller = controller
         self.metrics = metrics
         self.logger = logger
+        self.readings = readings
         self.clock = clock
     }
 
@@ -79,18 +83,29 @@ public final class Rotator: Sendable {
         let config = controller.config.rotation
         guard config.enabled else { return config.checkInterval }
         var next = config.checkInterval
-        for name in controller.ownedSets.sorted() {
-            let tables = controller.bookkeepingTables(ofSet: name)
+        let all = controller.config
+        let sets = controller.ownedSets.sorted().compactMap { all.triggerSet(named: $0) }.filter { !$0.bookkeepingTriggers.isEmpty }
+        guard !sets.isEmpty else { return next }
+        let start = clock()
+        let files = controller.readBookkeepingFiles(of: sets, guarded: true)
+        let now = clock()
+        share(files, sets: sets, config: all, at: now)
+        // A rotation decided now empties the tables only after another wait for the lock and
+        // another read of them: about this look's time again, during which they go on filling.
+        let lead = 2 * Double(now &- start) / 1e9
+        for set in sets {
+            let name = set.name
+            let tables = controller.bookkeepingTables(of: set, in: files)
             guard !tables.isEmpty else { continue }
-            let now = clock()
             var full: BookkeepingTable?
             for table in tables {
                 let mark = config.highWaterMark * Double(table.size)
                 let rate = record(table, set: name, at: now)
-                if Double(table.entries) >= mark {
+                let projected = Double(table.entries) + rate * lead
+                if projected >= mark {
                     full = full ?? table
                 } else if rate > 0 {
-                    next = min(next, (mark - Double(table.entries)) / rate / 2)
+                    next = min(next, ((mark - Double(table.entries)) / rate - lead) / 2)
                 }
             }
             guard let full else { continue }
@@ -116,6 +131,18 @@ public final class Rotator: Sendable {
             }
         }
         return max(Self.shortestCheckInterval, next)
+    }
+
+    /// Hands the files that hold only bookkeeping tables to the refresh.
+    private func share(_ files: [EventName: HistFile], sets: [TriggerSet], config: ExporterConfig, at time: UInt64) {
+        let identities = sets.flatMap(\.bookkeepingTriggers).map(\.info.identity)
+        let owned = controller.ownedSets
+        for (event, file) in files {
+            let others = config.triggerSets.filter { owned.contains($0.name) }.flatMap(\.triggers)
+                .filter { $0.event == event && !$0.isBookkeeping }
+            guard others.isEmpty else { continue }
+            readings.store(file, of: event, at: time, stripping: identities)
+        }
     }
 
     /// Notes a table's totals: counts its new drops and returns its fill rate (new entries a
