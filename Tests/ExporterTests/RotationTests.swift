@@ -103,6 +103,17 @@ import TraceFSTesting
         #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 0)
     }
 
+    /// The first look at a set this process installed already knows the fill rate: the tables
+    /// started empty at the install.
+    @Test func theFirstLookAfterAnInstallMeasuresTheFillSinceTheInstall() throws {
+        let rig = try Rig()
+        let rotator = Rotator(controller: rig.controller, metrics: rig.metrics, logger: rig.logs.logger)
+        usleep(200_000)
+        rig.fill(Self.waking, Self.wakingCommand, entries: 300)
+        // About 1500 a second since the install: the mark (512) is a fraction of a second away.
+        #expect(rotator.check() < 1)
+    }
+
     /// Tables go on filling while a look reads them and while a rotation waits its turn: a
     /// table that will pass the mark by then is rotated now.
     @Test func aSlowLookRotatesBeforeTheMarkWhenTheFillRateWouldPassIt() throws {

@@ -75,7 +75,9 @@ extension TriggerController {
                 ])
                 throw failure
             }
-            let seconds = Double(monotonicNanoseconds() &- start) / 1e9
+            let end = monotonicNanoseconds()
+            emptied.withLock { $0[name] = end }
+            let seconds = Double(end &- start) / 1e9
             return RotationReport(set: name, seconds: seconds, before: before)
         }
     }

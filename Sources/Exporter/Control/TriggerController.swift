@@ -25,6 +25,9 @@ public final class TriggerController: @unchecked Sendable {
     let actionLock = Locked(())
     /// Sets this process installed or adopted: what SIGTERM removes.
     let owned = Locked<Set<String>>([])
+    /// When each set's bookkeeping tables were last appended empty (installed or rotated), in
+    /// monotonic nanoseconds: the start of their fill.
+    let emptied = Locked<[String: UInt64]>([:])
 
     public init(fs: any TraceFileSystem, config: ExporterConfig, logger: Logger) {
         self.fs = fs
@@ -162,6 +165,9 @@ public final class TriggerController: @unchecked Sendable {
 
     public var ownedSets: Set<String> { owned.withLock { $0 } }
 
+    /// When the set's bookkeeping tables were last installed or rotated, empty, by this process.
+    public func bookkeepingEmptied(_ name: String) -> UInt64? { emptied.withLock { $0[name] } }
+
     private func install(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
         let before = status(set)
         if before.state == .installed {
@@ -191,6 +197,7 @@ public final class TriggerController: @unchecked Sendable {
             }
             for (i, trigger) in set.triggers.enumerated() where !before.triggers[i].present {
                 try addTrigger(trigger, done: &done)
+                if trigger.isBookkeeping { emptied.withLock { $0[set.name] = monotonicNanoseconds() } }
             }
         } catch {
             var failure = error

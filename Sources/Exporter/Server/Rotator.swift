@@ -100,7 +100,7 @@ public final class Rotator: Sendable {
             var full: BookkeepingTable?
             for table in tables {
                 let mark = config.highWaterMark * Double(table.size)
-                let rate = record(table, set: name, at: now)
+                let rate = record(table, set: name, at: now, emptiedAt: controller.bookkeepingEmptied(name))
                 let projected = Double(table.entries) + rate * lead
                 if projected >= mark {
                     full = full ?? table
@@ -145,12 +145,16 @@ public final class Rotator: Sendable {
         }
     }
 
-    /// Notes a table's totals: counts its new drops and returns its fill rate (new entries a
-    /// second since the previous look; the last known rate when the table was emptied since).
-    private func record(_ table: BookkeepingTable, set: String, at now: UInt64) -> Double {
+    /// Notes a table's totals: counts its new drops and returns its fill rate: new entries a
+    /// second since the previous look, or since the table was installed empty when that came
+    /// after (a first look knows the rate already); else the last rate known.
+    private func record(_ table: BookkeepingTable, set: String, at now: UInt64, emptiedAt: UInt64? = nil) -> Double {
         let key = TableKey(set: set, event: table.event)
         let (newDrops, rate, firstDrop) = state.withLock { s -> (UInt64, Double, Bool) in
-            let previous = s.samples[key]
+            var previous = s.samples[key]
+            if let emptiedAt, emptiedAt > (previous?.at ?? 0), emptiedAt < now {
+                previous = Sample(entries: 0, dropped: 0, at: emptiedAt, rate: previous?.rate ?? 0)
+            }
             let dropsBefore = previous.map { table.dropped >= $0.dropped ? $0.dropped : 0 } ?? 0
             let newDrops = table.dropped - dropsBefore
             var rate = previous?.rate ?? 0
