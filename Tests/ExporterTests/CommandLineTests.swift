@@ -112,13 +112,13 @@ import Testing
         let install = [
             "mkdir '/sys/kernel/tracing/instances/ftrace_exporter'",
             "echo 'ftrace_exporter_wakeup_lat u64 lat' >> '/sys/kernel/tracing/synthetic_events'",
-            "echo 'hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs' >> '/sys/kernel/tracing/instances/ftrace_exporter/events/sched/sched_waking/trigger'",
+            "echo 'hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs:size=16384' >> '/sys/kernel/tracing/instances/ftrace_exporter/events/sched/sched_waking/trigger'",
         ]
         let positions = install.map { lines.firstIndex(of: $0) }
         #expect(positions.allSatisfy { $0 != nil }, "\(r.stdout)")
         #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
         #expect(lines.contains("echo '!ftrace_exporter_wakeup_lat' >> '/sys/kernel/tracing/synthetic_events'"))
-        #expect(lines.contains("echo '!hist:keys=cpu,lat.log2:vals=hitcount,lat' >> '/sys/kernel/tracing/instances/ftrace_exporter/events/synthetic/ftrace_exporter_wakeup_lat/trigger'"))
+        #expect(lines.contains("echo '!hist:keys=cpu,lat.log2:vals=hitcount,lat:size=8192' >> '/sys/kernel/tracing/instances/ftrace_exporter/events/synthetic/ftrace_exporter_wakeup_lat/trigger'"))
     }
 
     @Test func jsonLogsAndVersion() throws {

@@ -19,6 +19,16 @@ import TraceFSTesting
         }
     }
 
+    /// Tables never evict: every table's size is chosen (README presets table), not left to the
+    /// kernel's default of 2048.
+    @Test func everyTableOfEveryPresetHasAnExplicitSize() throws {
+        for set in try DefaultConfig.load().triggerSets {
+            for trigger in set.triggers {
+                #expect(trigger.info.size != nil, "\(set.name): \(trigger.event) sets no size=")
+            }
+        }
+    }
+
     @Test(arguments: presets)
     func installsAndRemovesCleanly(_ name: String) throws {
         let fs = FakeKernelTraceFS()

@@ -26,9 +26,9 @@ import TraceFSTesting
         #expect(status.state == .installed)
         #expect(successfulWrites(fs) == [
             "synthetic_events: ftrace_exporter_wakeup_lat u64 lat",
-            "\(Self.instance)events/sched/sched_waking/trigger: hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs",
-            "\(Self.instance)events/sched/sched_switch/trigger: hist:keys=next_pid:fte_wakeup_lat=common_timestamp.usecs-$fte_wakeup_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_lat($fte_wakeup_lat)",
-            "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger: hist:keys=cpu,lat.log2:vals=hitcount,lat",
+            "\(Self.instance)events/sched/sched_waking/trigger: hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs:size=16384",
+            "\(Self.instance)events/sched/sched_switch/trigger: hist:keys=next_pid:fte_wakeup_lat=common_timestamp.usecs-$fte_wakeup_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_lat($fte_wakeup_lat):size=16384",
+            "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger: hist:keys=cpu,lat.log2:vals=hitcount,lat:size=8192",
         ])
         #expect(fs.exists("instances/ftrace_exporter"))
         #expect(c.ownedSets == ["wakeup_latency"])
@@ -55,9 +55,9 @@ import TraceFSTesting
         try c.remove("wakeup_latency")
         let removal = fs.writes[start...].map { "\($0.path): \($0.text)" }
         #expect(Array(removal) == [
-            "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger: !hist:keys=cpu,lat.log2:vals=hitcount,lat",
-            "\(Self.instance)events/sched/sched_switch/trigger: !hist:keys=next_pid:fte_wakeup_lat=common_timestamp.usecs-$fte_wakeup_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_lat($fte_wakeup_lat)",
-            "\(Self.instance)events/sched/sched_waking/trigger: !hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs",
+            "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger: !hist:keys=cpu,lat.log2:vals=hitcount,lat:size=8192",
+            "\(Self.instance)events/sched/sched_switch/trigger: !hist:keys=next_pid:fte_wakeup_lat=common_timestamp.usecs-$fte_wakeup_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_lat($fte_wakeup_lat):size=16384",
+            "\(Self.instance)events/sched/sched_waking/trigger: !hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs:size=16384",
             "synthetic_events: !ftrace_exporter_wakeup_lat",
         ])
         #expect(!fs.exists("instances/ftrace_exporter"))

@@ -32,11 +32,11 @@ public enum DefaultConfig {
               - "ftrace_exporter_wakeup_lat u64 lat"
             triggers:
               - event: sched/sched_waking
-                command: "hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs"
+                command: "hist:keys=pid:fte_wakeup_ts=common_timestamp.usecs:size=16384"
               - event: sched/sched_switch
-                command: "hist:keys=next_pid:fte_wakeup_lat=common_timestamp.usecs-$fte_wakeup_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_lat($fte_wakeup_lat)"
+                command: "hist:keys=next_pid:fte_wakeup_lat=common_timestamp.usecs-$fte_wakeup_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_lat($fte_wakeup_lat):size=16384"
               - event: synthetic/ftrace_exporter_wakeup_lat
-                command: "hist:keys=cpu,lat.log2:vals=hitcount,lat"
+                command: "hist:keys=cpu,lat.log2:vals=hitcount,lat:size=8192"
                 metric:
                   name: ftrace_wakeup_latency_seconds
                   help: Scheduler wakeup latency (sched_waking to sched_switch of the woken task), per CPU, from an in-kernel log2 histogram.
@@ -62,11 +62,11 @@ public enum DefaultConfig {
               - "ftrace_exporter_wakeup_rt_lat u64 lat"
             triggers:
               - event: sched/sched_waking
-                command: "hist:keys=pid:fte_wakeup_rt_ts=common_timestamp.usecs if prio < 100"
+                command: "hist:keys=pid:fte_wakeup_rt_ts=common_timestamp.usecs:size=8192 if prio < 100"
               - event: sched/sched_switch
-                command: "hist:keys=next_pid:fte_wakeup_rt_lat=common_timestamp.usecs-$fte_wakeup_rt_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_rt_lat($fte_wakeup_rt_lat) if next_prio < 100"
+                command: "hist:keys=next_pid:fte_wakeup_rt_lat=common_timestamp.usecs-$fte_wakeup_rt_ts:onmatch(sched.sched_waking).ftrace_exporter_wakeup_rt_lat($fte_wakeup_rt_lat):size=8192 if next_prio < 100"
               - event: synthetic/ftrace_exporter_wakeup_rt_lat
-                command: "hist:keys=cpu,lat.log2:vals=hitcount,lat"
+                command: "hist:keys=cpu,lat.log2:vals=hitcount,lat:size=8192"
                 metric:
                   name: ftrace_wakeup_latency_rt_seconds
                   help: Wakeup latency of real-time tasks (priority below 100), per CPU, from an in-kernel log2 histogram.
@@ -91,11 +91,11 @@ public enum DefaultConfig {
               - "ftrace_exporter_syscall_lat u64 lat; long id"
             triggers:
               - event: raw_syscalls/sys_enter
-                command: "hist:keys=common_pid:fte_sys_ts=common_timestamp:size=32768"
+                command: "hist:keys=common_pid:fte_sys_ts=common_timestamp:size=16384"
               - event: raw_syscalls/sys_exit
-                command: "hist:keys=common_pid:fte_sys_lat=common_timestamp-$fte_sys_ts:onmatch(raw_syscalls.sys_enter).ftrace_exporter_syscall_lat($fte_sys_lat,id):size=32768"
+                command: "hist:keys=common_pid:fte_sys_lat=common_timestamp-$fte_sys_ts:onmatch(raw_syscalls.sys_enter).ftrace_exporter_syscall_lat($fte_sys_lat,id):size=16384"
               - event: synthetic/ftrace_exporter_syscall_lat
-                command: "hist:keys=id.syscall,lat.log2:vals=hitcount,lat:size=16384"
+                command: "hist:keys=id.syscall,lat.log2:vals=hitcount,lat:size=32768"
                 metric:
                   name: ftrace_syscall_latency_seconds
                   help: System call latency by syscall, from an in-kernel log2 histogram of nanoseconds.
@@ -111,7 +111,9 @@ public enum DefaultConfig {
           - name: block_io_latency
             description: >-
               Block I/O latency from block_rq_issue to block_rq_complete of the same request (matched
-              on device and sector), per device as MAJOR:MINOR. Kernel: CONFIG_HIST_TRIGGERS and
+              on device and sector modulo 65536, a key that repeats: two requests in flight on one
+              device whose sectors are 32 MiB apart are paired wrongly, see the README), per device
+              as MAJOR:MINOR. Kernel: CONFIG_HIST_TRIGGERS and
               CONFIG_SYNTH_EVENTS, 4.17 or later; the block tracepoints (CONFIG_BLOCK). Overhead:
               three hist updates per request, negligible next to the I/O; workloads without I/O ran
               0.99x to 1.13x as long under qemu (an upper bound).
@@ -120,11 +122,11 @@ public enum DefaultConfig {
               - "ftrace_exporter_block_lat u64 lat; unsigned int dev"
             triggers:
               - event: block/block_rq_issue
-                command: "hist:keys=dev,sector:fte_blk_ts=common_timestamp.usecs:size=65536"
+                command: "hist:keys=dev,sector-sector/65536*65536:fte_blk_ts=common_timestamp.usecs:size=65536"
               - event: block/block_rq_complete
-                command: "hist:keys=dev,sector:fte_blk_lat=common_timestamp.usecs-$fte_blk_ts:onmatch(block.block_rq_issue).ftrace_exporter_block_lat($fte_blk_lat,dev):size=65536"
+                command: "hist:keys=dev,sector-sector/65536*65536:fte_blk_lat=common_timestamp.usecs-$fte_blk_ts:onmatch(block.block_rq_issue).ftrace_exporter_block_lat($fte_blk_lat,dev):size=65536"
               - event: synthetic/ftrace_exporter_block_lat
-                command: "hist:keys=dev,lat.log2:vals=hitcount,lat"
+                command: "hist:keys=dev,lat.log2:vals=hitcount,lat:size=4096"
                 metric:
                   name: ftrace_block_io_latency_seconds
                   help: Block I/O latency (issue to completion) per device, from an in-kernel log2 histogram.
@@ -148,11 +150,11 @@ public enum DefaultConfig {
               - "ftrace_exporter_irq_dur u64 dur; int irq"
             triggers:
               - event: irq/irq_handler_entry
-                command: "hist:keys=irq:fte_irq_ts=common_timestamp"
+                command: "hist:keys=irq:fte_irq_ts=common_timestamp:size=4096"
               - event: irq/irq_handler_exit
-                command: "hist:keys=irq:fte_irq_dur=common_timestamp-$fte_irq_ts:onmatch(irq.irq_handler_entry).ftrace_exporter_irq_dur($fte_irq_dur,irq)"
+                command: "hist:keys=irq:fte_irq_dur=common_timestamp-$fte_irq_ts:onmatch(irq.irq_handler_entry).ftrace_exporter_irq_dur($fte_irq_dur,irq):size=4096"
               - event: synthetic/ftrace_exporter_irq_dur
-                command: "hist:keys=irq,dur.log2:vals=hitcount,dur"
+                command: "hist:keys=irq,dur.log2:vals=hitcount,dur:size=8192"
                 metric:
                   name: ftrace_irq_handler_duration_seconds
                   help: Hard IRQ handler duration per IRQ number, from an in-kernel log2 histogram of nanoseconds.
@@ -175,7 +177,7 @@ public enum DefaultConfig {
             install_on_start: false
             triggers:
               - event: kmem/kmalloc
-                command: "hist:keys=call_site.sym:vals=bytes_req,bytes_alloc:size=4096"
+                command: "hist:keys=call_site.sym:vals=bytes_req,bytes_alloc:size=8192"
                 metric:
                   name: ftrace_kmalloc
                   help: kmalloc calls by calling function.
