@@ -57,10 +57,7 @@ extension TriggerController {
                         failure.rollback.append((PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: trigger.command)), error.description))
                     }
                 }
-                logger.error("rotation failed while removing; what was removed was put back", metadata: [
-                    "set": "\(name)", "err": "\(failure)",
-                    "rollback": "\(failure.rollback.map { "\($0.write) -> \($0.result)" })",
-                ])
+                logFailure("rotation failed while removing; what was removed was put back", set: name, failure)
                 throw failure
             }
             var done: [PlannedWrite] = []
@@ -69,10 +66,7 @@ extension TriggerController {
             } catch {
                 var failure = error
                 failure.rollback = undo(done, set: set)
-                logger.error("rotation failed while re-installing and was rolled back; the set is partial until installed again", metadata: [
-                    "set": "\(name)", "err": "\(failure)",
-                    "rollback": "\(failure.rollback.map { "\($0.write) -> \($0.result)" })",
-                ])
+                logFailure("rotation failed while re-installing and was rolled back; the set is partial until installed again", set: name, failure)
                 throw failure
             }
             let end = monotonicNanoseconds()

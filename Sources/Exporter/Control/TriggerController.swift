@@ -202,14 +202,19 @@ public final class TriggerController: @unchecked Sendable {
         } catch {
             var failure = error
             failure.rollback = undo(done, set: set)
-            logger.error("install failed and was rolled back", metadata: [
-                "set": "\(set.name)", "err": "\(failure)",
-                "rollback": "\(failure.rollback.map { "\($0.write) -> \($0.result)" })",
-            ])
+            logFailure("install failed and was rolled back", set: set.name, failure)
             throw failure
         }
         owned.withLock { _ = $0.insert(set.name) }
         return status(set)
+    }
+
+    /// Logs a failed action with what its rollback did, write by write.
+    func logFailure(_ message: Logger.Message, set: String, _ failure: ControlError) {
+        logger.error(message, metadata: [
+            "set": "\(set)", "err": "\(failure)",
+            "rollback": "\(failure.rollback.map { "\($0.write) -> \($0.result)" })",
+        ])
     }
 
     /// Undoes writes of a failed install, newest first; reports each outcome.
