@@ -217,6 +217,32 @@ import TraceFSTesting
         #expect(try rig.controller.install("wakeup_latency").state == .installed, "an install puts the rest back")
     }
 
+    /// A paused set stays paused: the exported table is not touched, and the bookkeeping
+    /// triggers, which the kernel cannot pause, keep filling and are rotated.
+    @Test func aPausedSetRotatesAndStaysPaused() throws {
+        let rig = try Rig()
+        try rig.controller.control("wakeup_latency", .pause)
+        rig.fill(Self.waking, Self.wakingCommand, entries: 600)
+        rig.rotator.check()
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 1)
+        let status = try rig.controller.status(of: "wakeup_latency")
+        #expect(status.state == .installed)
+        #expect(status.triggers.map(\.paused) == [false, false, true])
+    }
+
+    /// A restart adopts the set left by a crash, and rotates it like one it installed.
+    @Test func anAdoptedSetRotates() throws {
+        let rig = try Rig()
+        let restarted = TriggerController(fs: rig.fs, config: rig.controller.config, logger: rig.logs.logger)
+        #expect(restarted.startUp().isEmpty)
+        #expect(restarted.ownedSets == ["wakeup_latency"])
+        rig.fill(Self.waking, Self.wakingCommand, entries: 700)
+        let rotator = Rotator(controller: restarted, metrics: rig.metrics, logger: rig.logs.logger, clock: { 1 })
+        rotator.check()
+        #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 1)
+        #expect(try restarted.status(of: "wakeup_latency").state == .installed)
+    }
+
     @Test func onlyOwnedInstalledSetsRotate() throws {
         let rig = try Rig()
         try rig.controller.remove("wakeup_latency")
