@@ -91,9 +91,9 @@ public enum DefaultConfig {
               - "ftrace_exporter_syscall_lat u64 lat; long id"
             triggers:
               - event: raw_syscalls/sys_enter
-                command: "hist:keys=common_pid:fte_sys_ts=common_timestamp:size=16384"
+                command: "hist:keys=common_pid:fte_sys_ts=common_timestamp:size=8192"
               - event: raw_syscalls/sys_exit
-                command: "hist:keys=common_pid:fte_sys_lat=common_timestamp-$fte_sys_ts:onmatch(raw_syscalls.sys_enter).ftrace_exporter_syscall_lat($fte_sys_lat,id):size=16384"
+                command: "hist:keys=common_pid:fte_sys_lat=common_timestamp-$fte_sys_ts:onmatch(raw_syscalls.sys_enter).ftrace_exporter_syscall_lat($fte_sys_lat,id):size=8192"
               - event: synthetic/ftrace_exporter_syscall_lat
                 command: "hist:keys=id.syscall,lat.log2:vals=hitcount,lat:size=32768"
                 metric:
