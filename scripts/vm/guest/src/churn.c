@@ -3,8 +3,9 @@
  * /bin/churn). Each mode makes the kernel see a stream of keys it has not seen before, so
  * that a table keyed on them gains one entry per operation until it is full.
  *
- *   churn threads N [--fifo] [--batch B]
- *       N short-lived threads in all, at most B (default 64) alive at once. Each sleeps once
+ *   churn threads N [--fifo] [--batch B] [--rate R]
+ *       N short-lived threads in all, at most B (default 64) alive at once, and with --rate at
+ *       most R started a second (paced from the start, so a slow moment is made up after). Each sleeps once
  *       for 100 us and exits: its timer wakes it exactly once, so every thread is one
  *       sched_waking of a new tid and one sched_switch to it. A new thread's first run comes
  *       from wake_up_new_task (sched_wakeup_new), not from sched_waking. With --fifo each
@@ -37,7 +38,7 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: churn threads N [--fifo] [--batch B]\n"
+		"usage: churn threads N [--fifo] [--batch B] [--rate R]\n"
 		"       churn sectors N DEVICE [--block BYTES]\n");
 	exit(2);
 }
@@ -87,12 +88,15 @@ static int run_threads(int argc, char **argv)
 		usage();
 	long n = parse_count(argv[0], 1);
 	long batch = 64;
+	long rate = 0;
 	int fifo = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--fifo") == 0)
 			fifo = 1;
 		else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
 			batch = parse_count(argv[++i], 1);
+		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+			rate = parse_count(argv[++i], 1);
 		else
 			usage();
 	}
@@ -125,6 +129,14 @@ static int run_threads(int argc, char **argv)
 	long alive = 0;
 	for (long i = 0; i < n; i++) {
 		long slot = i % batch;
+		if (rate > 0) {
+			double wait = t0 + (double)i / (double)rate - now();
+			if (wait > 0) {
+				struct timespec ts = { .tv_sec = (time_t)wait, .tv_nsec = (long)((wait - (time_t)wait) * 1e9) };
+				while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+					;
+			}
+		}
 		if (alive == batch) {
 			if ((rc = pthread_join(ring[slot], NULL)) != 0)
 				fail("pthread_join", rc);
