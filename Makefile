@@ -9,7 +9,7 @@ DIST := dist
 IMAGE ?= ghcr.io/ftrace-exporter/ftrace_exporter:$(VERSION)
 CONTAINER ?= $(shell command -v docker >/dev/null 2>&1 && echo docker || echo podman)
 
-.PHONY: all build debug deps test unit-test sanitize fuzz vm-test release-static dist image bench demo update-golden run check-config clean
+.PHONY: all build debug deps test unit-test sanitize fuzz vm-test soak release-static dist image bench demo update-golden run check-config clean
 
 all: build
 
@@ -73,6 +73,14 @@ image: dist
 vm-test: release-static
 	@scripts/timed "VM scenarios on Debian 6.1" scripts/vm/scenarios --exporter $(BINARY) 6.1
 	@scripts/timed "VM scenarios on Debian 6.12" scripts/vm/scenarios --exporter $(BINARY) 6.12
+
+## soak: a real 6.12 kernel in a VM for 30 minutes with Prometheus scraping every second, key
+## churn, sets installed, removed, paused and rotated, SIGHUP reloads and one kill -9 and restart;
+## checks failed scrapes, the slopes of the exporter's RSS and descriptors and of kernel memory,
+## and that SIGTERM leaves nothing in tracefs. Not part of `make test`. SOAK_ARGS passes options
+## to scripts/vm/soak, e.g. SOAK_ARGS="--minutes 60 --kernel 6.1".
+soak: release-static
+	scripts/vm/soak --exporter $(BINARY) $(SOAK_ARGS)
 
 ## bench: every benchmark, with its baseline and ratio, in one table (BENCHMARKS.md explains).
 bench: deps
