@@ -103,6 +103,15 @@ import TraceFSTesting
         #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 0)
     }
 
+    /// A look holds the kernel's event mutex while the tables are printed, which the refresh
+    /// needs too: the next look waits at least as long as the last one took.
+    @Test func looksTakeAtMostHalfTheTime() throws {
+        let rig = try Rig()
+        rig.fill(Self.waking, Self.wakingCommand, entries: 10)
+        rig.step.withLock { $0 = 3 }
+        #expect(rig.rotator.check() >= 3, "a look of 3 s is followed by 3 s without one, past the 2 s interval")
+    }
+
     /// The first look at a set this process installed already knows the fill rate: the tables
     /// started empty at the install.
     @Test func theFirstLookAfterAnInstallMeasuresTheFillSinceTheInstall() throws {

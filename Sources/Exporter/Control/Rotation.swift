@@ -16,8 +16,6 @@ public struct RotationReport: Sendable {
     public var set: String
     /// From the first removal to the last confirmed re-install.
     public var seconds: Double
-    /// The bookkeeping tables as they were just before they were emptied.
-    public var before: [BookkeepingTable]
 }
 
 extension TriggerController {
@@ -31,6 +29,10 @@ extension TriggerController {
     /// A removal that fails puts back what was removed. A re-install that fails undoes the
     /// re-installs, as a failed install does: the set is then partial, its exported tables
     /// intact, and an install puts the rest back.
+    ///
+    /// The tables are not read again first: printing them is what costs (the kernel sorts them
+    /// under its event mutex), and they go on filling meanwhile. What they drop between the
+    /// caller's last look and the removal is not counted.
     public func rotate(_ name: String) throws(ControlError) -> RotationReport {
         guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
         return try actionLock.withLock { _ throws(ControlError) in
@@ -38,7 +40,6 @@ extension TriggerController {
             let current = status(set)
             let present = zip(set.triggers, current.triggers).filter { $0.0.isBookkeeping }.allSatisfy { $0.1.present }
             guard ownedSets.contains(name), !bookkeeping.isEmpty, present else { throw ControlError(.notInstalled(name)) }
-            let before = bookkeepingTables(of: set, in: readBookkeepingFiles(of: [set], guarded: false))
             let start = monotonicNanoseconds()
             var removed: [TriggerDefinition] = []
             do throws(ControlError) {
@@ -72,7 +73,7 @@ extension TriggerController {
             let end = monotonicNanoseconds()
             emptied.withLock { $0[name] = end }
             let seconds = Double(end &- start) / 1e9
-            return RotationReport(set: name, seconds: seconds, before: before)
+            return RotationReport(set: name, seconds: seconds)
         }
     }
 

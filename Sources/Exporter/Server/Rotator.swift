@@ -90,8 +90,9 @@ public final class Rotator: Sendable {
         let files = controller.readBookkeepingFiles(of: sets, guarded: true)
         let now = clock()
         share(files, sets: sets, config: all, at: now)
-        // A rotation decided now empties the tables only after another wait for the lock and
-        // another read of them: about this look's time again, during which they go on filling.
+        // Tables go on filling until the next look has read them, which comes no sooner than this
+        // look took, and takes about as long again: a table that would pass the mark within
+        // that is rotated now.
         let lead = 2 * Double(now &- start) / 1e9
         for set in sets {
             let name = set.name
@@ -112,14 +113,13 @@ public final class Rotator: Sendable {
             do throws(ControlError) {
                 let report = try controller.rotate(name)
                 let after = clock()
-                for table in report.before { _ = record(table, set: name, at: after) }
-                resetAfterRotation(set: name, tables: report.before, at: after)
+                resetAfterRotation(set: name, tables: tables, at: after)
                 metrics.countRotation(set: name, seconds: report.seconds)
                 logger.info("rotated the bookkeeping tables of a trigger set", metadata: [
                     "set": "\(name)", "table": "\(full.event)", "entries": "\(full.entries)", "size": "\(full.size)",
                     "high_water_mark": "\(config.highWaterMark)", "duration_seconds": "\(report.seconds)",
                 ])
-                for table in report.before {
+                for table in tables {
                     let rate = state.withLock { $0.samples[TableKey(set: name, event: table.event)]?.rate ?? 0 }
                     if rate > 0 { next = min(next, config.highWaterMark * Double(table.size) / rate / 2) }
                 }
@@ -130,7 +130,10 @@ public final class Rotator: Sendable {
                 ])
             }
         }
-        return max(Self.shortestCheckInterval, next)
+        // Looks take the kernel's event mutex for as long as it prints the tables, which the
+        // refresh needs too: at least as long between looks as the last look took.
+        let lookSeconds = Double(now &- start) / 1e9
+        return max(Self.shortestCheckInterval, lookSeconds, next)
     }
 
     /// Hands the files that hold only bookkeeping tables to the refresh.
@@ -180,11 +183,13 @@ public final class Rotator: Sendable {
         return rate
     }
 
-    /// After a rotation the kernel's tables start empty, their `Dropped` at 0.
+    /// After a rotation the kernel's tables start empty, their `Dropped` at 0: drops after it
+    /// are a new episode, logged again.
     private func resetAfterRotation(set: String, tables: [BookkeepingTable], at now: UInt64) {
         state.withLock { s in
             for table in tables {
                 let key = TableKey(set: set, event: table.event)
+                s.dropping.remove(key)
                 let rate = s.samples[key]?.rate ?? 0
                 s.samples[key] = Sample(entries: 0, dropped: 0, at: now, rate: rate)
             }
