@@ -30,9 +30,4 @@ public final class HistReadings: Sendable {
     func file(of event: EventName, since oldest: UInt64) -> HistFile? {
         readings.withLock { r in r[event].flatMap { $0.at >= oldest ? $0.file : nil } }
     }
-
-    /// Forgets the readings, e.g. of a set that was removed.
-    func removeAll() {
-        readings.withLock { $0.removeAll() }
-    }
 }
