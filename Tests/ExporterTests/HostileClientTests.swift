@@ -17,10 +17,9 @@ import Testing
             let ok = withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            if ok != 0 {
-                close(fd)
-                return nil
-            }
+            // No close here: deinit closes it (it runs for a failed initializer once every stored
+            // property is set; a second close would close whatever reused the number).
+            if ok != 0 { return nil }
             var timeout = timeval(tv_sec: 5, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }

@@ -71,8 +71,9 @@ final class RawClient {
             }
         }
         guard result == 0 else {
+            // No close here: deinit runs for an initializer that throws once every stored
+            // property is set, and a second close would close whatever reused the number.
             let message = String(cString: strerror(errno))
-            close(fd)
             throw ClientError(description: "connect to \(host):\(port): \(message)")
         }
     }
