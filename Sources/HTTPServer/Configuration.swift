@@ -15,7 +15,7 @@ public struct HTTPServerConfiguration: Sendable {
     public var connectionLimit: Int = 256
     /// Seconds of inactivity after which a connection (idle keep-alive or a stalled client) is closed.
     public var connectionTimeoutSeconds: Int = 30
-    /// Threads serving connections, each with its own epoll loop and an even share of the
+    /// Threads serving connections, each with its own poll loop and an even share of the
     /// connections; at most `connectionLimit`.
     public var threadPoolSize: Int = 2
     /// The largest request body accepted; a larger one gets 413 and the handler is not called.

@@ -9,7 +9,7 @@ import Musl
 
 /// An embedded HTTP/1.1 server on libmicrohttpd.
 ///
-/// libmicrohttpd owns the sockets and threads (an epoll loop per pool thread); each request is
+/// libmicrohttpd owns the sockets and threads (a poll loop per pool thread); each request is
 /// read completely (body included, up to `maximumBodyBytes`) and then handed to `handler` on one
 /// of those threads, so the handler must be quick and must not block on the server itself (in
 /// particular it must not call `stop()`).
@@ -173,7 +173,12 @@ public final class HTTPServer: @unchecked Sendable {
         let retained = Unmanaged.passRetained(core)
         let cls = retained.toOpaque()
 
-        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
+        // poll, not epoll: with epoll, MHD_quiesce_daemon and a pool thread both remove the
+        // listening socket from the thread's epoll set, unsynchronized, and the loser's ENOENT
+        // is an MHD_PANIC that aborts the process (libmicrohttpd 0.9.75 to 1.0): a stop or TLS
+        // reload could kill the exporter. With poll, quiescing only signals the threads. The
+        // connections are few (`connectionLimit`), so poll's cost per loop does not show.
+        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_POLL.rawValue
             | MHD_USE_ERROR_LOG.rawValue | MHD_USE_ITC.rawValue  // ITC: required by MHD_quiesce_daemon with a thread pool
         if address.isIPv6 {
             flags |= address.dualStack ? MHD_USE_DUAL_STACK.rawValue : MHD_USE_IPv6.rawValue
