@@ -91,8 +91,9 @@ public final class Rotator: Sendable {
         let now = clock()
         share(files, sets: sets, config: all, at: now)
         // Tables go on filling until the next look has read them, which comes no sooner than this
-        // look took, and takes about as long again: a table that would pass the mark within
-        // that is rotated now.
+        // look took, and takes about as long again: a table that would be full by then is rotated
+        // now. One that would only pass the mark waits for that look: a rotation is blind to the
+        // pairs in flight, so none is spent before it is needed.
         let lead = 2 * Double(now &- start) / 1e9
         for set in sets {
             let name = set.name
@@ -103,7 +104,7 @@ public final class Rotator: Sendable {
                 let mark = config.highWaterMark * Double(table.size)
                 let rate = record(table, set: name, at: now, emptiedAt: controller.bookkeepingEmptied(name))
                 let projected = Double(table.entries) + rate * lead
-                if projected >= mark {
+                if Double(table.entries) >= mark || projected >= Double(table.size) {
                     full = full ?? table
                 } else if rate > 0 {
                     next = min(next, ((mark - Double(table.entries)) / rate - lead) / 2)
