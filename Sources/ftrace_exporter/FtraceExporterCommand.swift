@@ -16,6 +16,24 @@ struct FtraceExporterCommand: ParsableCommand {
         version: ExporterVersion.versionText
     )
 
+    /// A mistyped flag exits 2, like every other usage or configuration error, not the parser's
+    /// 64: the shipped systemd unit stops restarting on 2 (`RestartPreventExitStatus=2`), and a
+    /// typo in `systemctl edit` must not restart forever.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                let message = fullMessage(for: error)
+                let line = Array((message.hasSuffix("\n") ? message : message + "\n").utf8)
+                _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
     @Option(name: .customLong("config.file"), help: "YAML configuration file. Without it, the built-in configuration is used.")
     var configFile: String?
 

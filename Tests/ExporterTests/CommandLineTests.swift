@@ -137,7 +137,20 @@ import Testing
                 == ["  build user", "  build date", "  swift version", "  platform"], "\(v.stdout)")
         #expect(lines.first?.contains("version \(ExporterVersion.version) ") == true)
         let bad = try run(["--log.level", "loud"])
-        #expect(bad.status != 0)
+        #expect(bad.status == 2)
         #expect(bad.stderr.contains("--log.level"))
+    }
+
+    /// Every usage error exits 2, which the systemd unit does not restart on (the argument
+    /// parser's own code is 64); help and version still exit 0.
+    @Test func usageErrorsExit2() throws {
+        for arguments in [["--no-such-flag"], ["--web.listen-address"], ["--once", "--check-config"], ["stray"],
+                          ["--web.max-connections", "many"]] {
+            let r = try run(arguments)
+            #expect(r.status == 2, "\(arguments): \(r.stderr)")
+            #expect(r.stderr.contains("Error:") && r.stderr.contains("Usage:"), "\(arguments): \(r.stderr)")
+        }
+        #expect(try run(["--help"]).status == 0)
+        #expect(try run(["--version"]).status == 0)
     }
 }
