@@ -64,6 +64,8 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     private var pendingAdditionFaults: [String: (errno: Int32, message: String?)] = [:]
     private var reads: [String] = []
     private var persistentFaults: [String: Int32] = [:]
+    /// Read faults: reads of the path to let through first, then the errno of the next one.
+    private var readFaults: [String: (skip: Int, errno: Int32)] = [:]
     private var nextPlaceholderID = 600
 
     /// - Parameters:
@@ -147,6 +149,12 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
         lock.withLock { pendingAdditionFaults[Self.normalize(relativePath)] = (errno, errorLog) }
     }
 
+    /// Makes one read of `relativePath` fail with `errno`, after `skipping` reads that succeed;
+    /// writes are not affected (a write that works and a read-back that does not).
+    public func failRead(_ relativePath: String, with errno: Int32, skipping: Int = 0) {
+        lock.withLock { readFaults[Self.normalize(relativePath)] = (skipping, errno) }
+    }
+
     /// Makes every operation on `relativePath` fail with `errno` until called with nil.
     public func failAll(_ relativePath: String, with errno: Int32?) {
         lock.withLock { persistentFaults[Self.normalize(relativePath)] = errno }
@@ -209,8 +217,17 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
 
     public func read(_ relativePath: String) throws(TraceFSError) -> [UInt8] {
         try lock.withLock { () throws(TraceFSError) -> [UInt8] in
-            reads.append(Self.normalize(relativePath))
+            let key = Self.normalize(relativePath)
+            reads.append(key)
             try checkPersistentFault(relativePath)
+            if let fault = readFaults[key] {
+                if fault.skip > 0 {
+                    readFaults[key] = (fault.skip - 1, fault.errno)
+                } else {
+                    readFaults[key] = nil
+                    throw .system(fault.errno, path(relativePath))
+                }
+            }
             guard let node = resolve(relativePath) else { throw .system(ENOENT, path(relativePath)) }
             guard let text = contents(of: node) else { throw .system(EISDIR, path(relativePath)) }
             return Array(text.utf8)

@@ -118,6 +118,45 @@ import TraceFSTesting
         }
     }
 
+    /// A read-back that fails confirms nothing: the removal answers 500, not success.
+    @Test func aRemovalWhoseReadBackFailsIsNotConfirmed() throws {
+        // Each file is read once by the look before the removal; the second read is the read-back.
+        for path in ["\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger", "synthetic_events"] {
+            let fs = FakeKernelTraceFS()
+            let c = try controller(fs)
+            try c.install("wakeup_latency")
+            fs.failRead(path, with: EIO, skipping: 1)
+            do {
+                try c.remove("wakeup_latency")
+                Issue.record("remove reported success with \(path) unreadable")
+            } catch {
+                guard case .readBackFailed(let write, _) = error.kind else { Issue.record("\(path): \(error)"); continue }
+                #expect(write.path == path)
+                #expect(error.httpStatus == 500)
+                #expect(error.description.contains("could not be confirmed"), "\(error)")
+            }
+        }
+    }
+
+    /// A trigger file that cannot be read is not taken for one without our triggers: the
+    /// removal would skip them and answer success while they stay.
+    @Test func anUnreadableTriggerFileFailsTheActionInsteadOfPassingForAbsent() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        try c.install("wakeup_latency")
+        fs.clearWrites()
+        fs.failRead("\(Self.instance)events/sched/sched_switch/trigger", with: EACCES)
+        do {
+            try c.remove("wakeup_latency")
+            Issue.record("remove went ahead")
+        } catch {
+            guard case .unreadable = error.kind else { Issue.record("\(error)"); return }
+            #expect(error.httpStatus == 500)
+        }
+        #expect(fs.writes.isEmpty)
+        #expect(try c.status(of: "wakeup_latency").state == .installed)
+    }
+
     @Test func unknownSetsWriteNothing() throws {
         let fs = FakeKernelTraceFS()
         let c = try controller(fs)
@@ -220,6 +259,25 @@ import TraceFSTesting
             let matcherUndo = error.rollback.first { $0.write.path == matcher }
             #expect(matcherUndo?.result.hasPrefix("not confirmed") == true, "\(error.rollback)")
             #expect(error.rollback.filter { $0.write.path != matcher }.allSatisfy { $0.result == "ok" || $0.result == "EBUSY" })
+        }
+    }
+
+    @Test("a rollback whose read-back fails is reported as not confirmed, not as done")
+    func aRollbackWhoseReadBackFailsIsReported() throws {
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs)
+        let table = "\(Self.instance)events/synthetic/ftrace_exporter_wakeup_lat/trigger"
+        let matcher = "\(Self.instance)events/sched/sched_switch/trigger"
+        fs.failNext(table, with: EINVAL)
+        // The install reads the matcher's file twice (the look first, its own read-back); the
+        // third read is the undo's.
+        fs.failRead(matcher, with: EIO, skipping: 2)
+        do {
+            try c.install("wakeup_latency")
+            Issue.record("install succeeded")
+        } catch {
+            let matcherUndo = error.rollback.first { $0.write.path == matcher }
+            #expect(matcherUndo?.result.hasPrefix("not confirmed: the read-back failed") == true, "\(error.rollback)")
         }
     }
 

@@ -13,6 +13,9 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
         case kernelRejected(write: PlannedWrite, errno: Int32, errorLog: String?)
         /// The write returned success but the read-back does not show its effect.
         case notConfirmed(write: PlannedWrite, readBack: String)
+        /// The write returned success but the file that would show its effect could not be
+        /// read: not confirmed, never taken for success.
+        case readBackFailed(write: PlannedWrite, error: TraceFSError)
         /// tracefs itself could not be read.
         case unreadable(TraceFSError)
     }
@@ -38,7 +41,7 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
             case "EINVAL", "ENOENT", "E2BIG": return 422
             default: return 500
             }
-        case .notConfirmed, .unreadable: return 500
+        case .notConfirmed, .readBackFailed, .unreadable: return 500
         }
     }
 
@@ -55,6 +58,8 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
             return s
         case .notConfirmed(let write, let readBack):
             return "\(write) reported success but the read-back does not show it (read back: \(readBack.isEmpty ? "<empty>" : readBack))"
+        case .readBackFailed(let write, let error):
+            return "\(write) reported success but could not be confirmed: the read-back failed: \(error)"
         case .unreadable(let error): return "cannot read tracefs: \(error)"
         }
     }

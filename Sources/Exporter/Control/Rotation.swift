@@ -37,7 +37,7 @@ extension TriggerController {
         guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
         return try actionLock.withLock { _ throws(ControlError) in
             let bookkeeping = set.bookkeepingTriggers
-            let current = status(set)
+            let current = try confirmedStatus(set)
             let present = zip(set.triggers, current.triggers).filter { $0.0.isBookkeeping }.allSatisfy { $0.1.present }
             guard ownedSets.contains(name), !bookkeeping.isEmpty, present else { throw ControlError(.notInstalled(name)) }
             let start = monotonicNanoseconds()

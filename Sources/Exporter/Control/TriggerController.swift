@@ -67,9 +67,28 @@ public final class TriggerController: @unchecked Sendable {
         actionLock.withLock { _ in body() }
     }
 
+    /// The set as found, for showing: a file that cannot be read shows as absent.
     func status(_ set: TriggerSet) -> TriggerSetStatus {
+        status(set, lines: histTriggerLines, definedSynthetic: syntheticEventNames())
+    }
+
+    /// The set as found, for an action to decide on: a file that cannot be read (other than
+    /// one that is not there) fails the action instead of passing for absent, so that a
+    /// removal never answers success while the triggers stay.
+    func confirmedStatus(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
+        do throws(TraceFSError) {
+            var lines: [EventName: [TriggerLine]] = [:]
+            for trigger in set.triggers where lines[trigger.event] == nil {
+                lines[trigger.event] = try readHistTriggerLines(trigger.event)
+            }
+            return status(set, lines: { lines[$0] ?? [] }, definedSynthetic: try readSyntheticEventNames())
+        } catch {
+            throw ControlError(.unreadable(error))
+        }
+    }
+
+    private func status(_ set: TriggerSet, lines histTriggerLines: (EventName) -> [TriggerLine], definedSynthetic: Set<String>) -> TriggerSetStatus {
         let config = self.config
-        let definedSynthetic = syntheticEventNames()
         var ownedIdentities: [EventName: [TriggerInfo.Identity]] = [:]
         for s in config.triggerSets {
             for t in s.triggers { ownedIdentities[t.event, default: []].append(t.info.identity) }
@@ -108,9 +127,21 @@ public final class TriggerController: @unchecked Sendable {
         var info: TriggerInfo?
     }
 
-    /// The hist lines of an event's trigger file in our instance (none when absent).
+    /// The hist lines of an event's trigger file in our instance, for the status shown (none
+    /// when the file cannot be read).
     func histTriggerLines(_ event: EventName) -> [TriggerLine] {
-        guard let bytes = try? fs.readTrigger(event, in: instance) else { return [] }
+        (try? readHistTriggerLines(event)) ?? []
+    }
+
+    /// The hist lines of an event's trigger file in our instance; none when the event is not
+    /// there (ENOENT), any other failure thrown: a read-back that fails confirms nothing.
+    func readHistTriggerLines(_ event: EventName) throws(TraceFSError) -> [TriggerLine] {
+        let bytes: [UInt8]
+        do {
+            bytes = try fs.readTrigger(event, in: instance)
+        } catch where error.isNotFound {
+            return []
+        }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { raw in
             let line = String(raw)
             guard line.hasPrefix("hist:") else { return nil }
@@ -118,9 +149,27 @@ public final class TriggerController: @unchecked Sendable {
         }
     }
 
+    /// The synthetic events defined, for the status shown (none when unreadable).
     func syntheticEventNames() -> Set<String> {
-        guard let bytes = try? fs.read("synthetic_events") else { return [] }
-        return SyntheticEventList.names(syntheticEvents: String(decoding: bytes, as: UTF8.self))
+        (try? readSyntheticEventNames()) ?? []
+    }
+
+    /// The synthetic events defined; none on a kernel without them (no `synthetic_events`).
+    func readSyntheticEventNames() throws(TraceFSError) -> Set<String> {
+        do {
+            return SyntheticEventList.names(syntheticEvents: String(decoding: try fs.read("synthetic_events"), as: UTF8.self))
+        } catch where error.isNotFound {
+            return []
+        }
+    }
+
+    /// A write's read-back, with a failed read turned into the action's error.
+    func readBack<T>(_ write: PlannedWrite, _ read: () throws(TraceFSError) -> T) throws(ControlError) -> T {
+        do {
+            return try read()
+        } catch {
+            throw ControlError(.readBackFailed(write: write, error: error))
+        }
     }
 
     // MARK: Install
@@ -169,7 +218,7 @@ public final class TriggerController: @unchecked Sendable {
     public func bookkeepingEmptied(_ name: String) -> UInt64? { emptied.withLock { $0[name] } }
 
     private func install(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
-        let before = status(set)
+        let before = try confirmedStatus(set)
         if before.state == .installed {
             owned.withLock { _ = $0.insert(set.name) }
             return before
@@ -191,7 +240,7 @@ public final class TriggerController: @unchecked Sendable {
                 let write = PlannedWrite(path: "synthetic_events", action: .append(text: synthetic.text))
                 try perform(write, errorLog: "error_log")
                 done.append(write)
-                guard syntheticEventNames().contains(synthetic.name) else {
+                guard try readBack(write, readSyntheticEventNames).contains(synthetic.name) else {
                     throw ControlError(.notConfirmed(write: write, readBack: String(decoding: (try? fs.read("synthetic_events")) ?? [], as: UTF8.self)))
                 }
             }
@@ -242,7 +291,7 @@ public final class TriggerController: @unchecked Sendable {
                     try apply(inverse)
                 }
                 // The kernel answers success to removals that match nothing: look again.
-                results.append((inverse, isUndone(write) ? "ok" : "not confirmed: still present after the removal"))
+                results.append((inverse, undoneResult(write)))
             } catch {
                 results.append((inverse, errnoName(error.errnoValue ?? 0)))
             }
@@ -250,18 +299,35 @@ public final class TriggerController: @unchecked Sendable {
         return results
     }
 
-    /// Whether a write of a failed install is gone from the kernel.
-    private func isUndone(_ write: PlannedWrite) -> Bool {
+    /// Whether a write of a failed install is gone from the kernel: "ok", or why not confirmed
+    /// (still there, or the read-back itself failed).
+    private func undoneResult(_ write: PlannedWrite) -> String {
+        let stillThere = "not confirmed: still present after the removal"
         switch write.action {
         case .makeInstance, .removeInstance:
-            return !fs.exists(write.path)
+            return fs.exists(write.path) ? stillThere : "ok"
         case .append(let text) where write.path == "synthetic_events":
-            return !syntheticEventNames().contains(String(text.prefix { $0 != " " && $0 != "\t" }))
+            do {
+                return try readSyntheticEventNames().contains(String(text.prefix { $0 != " " && $0 != "\t" })) ? stillThere : "ok"
+            } catch {
+                return "not confirmed: the read-back failed: \(error)"
+            }
         case .append(let text):
-            guard let identity = (try? TriggerInfo.parse(text))?.identity, let bytes = try? fs.read(write.path) else { return true }
-            return !String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains {
+            guard let identity = (try? TriggerInfo.parse(text))?.identity else {
+                return "not confirmed: the written text is not a trigger the read-back can match"
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = try fs.read(write.path)
+            } catch where error.isNotFound {
+                return "ok"
+            } catch {
+                return "not confirmed: the read-back failed: \(error)"
+            }
+            let present = String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains {
                 $0.hasPrefix("hist:") && (try? TriggerInfo.parse(String($0)))?.identity == identity
             }
+            return present ? stillThere : "ok"
         }
     }
 
@@ -271,7 +337,7 @@ public final class TriggerController: @unchecked Sendable {
         let write = PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: trigger.command))
         try perform(write, errorLog: instance.directory + "error_log")
         done.append(write)
-        let lines = histTriggerLines(trigger.event)
+        let lines = try readBack(write) { () throws(TraceFSError) in try readHistTriggerLines(trigger.event) }
         guard lines.contains(where: { $0.info?.identity == trigger.info.identity }) else {
             throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
         }
@@ -282,7 +348,7 @@ public final class TriggerController: @unchecked Sendable {
     func removeTrigger(_ trigger: TriggerDefinition) throws(ControlError) {
         let write = PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: "!" + trigger.command))
         try perform(write, errorLog: instance.directory + "error_log")
-        let lines = histTriggerLines(trigger.event)
+        let lines = try readBack(write) { () throws(TraceFSError) in try readHistTriggerLines(trigger.event) }
         if lines.contains(where: { $0.info?.identity == trigger.info.identity }) {
             throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
         }
@@ -299,14 +365,14 @@ public final class TriggerController: @unchecked Sendable {
     }
 
     private func remove(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
-        let before = status(set)
+        let before = try confirmedStatus(set)
         for (i, trigger) in set.triggers.enumerated().reversed() where before.triggers[i].present {
             try removeTrigger(trigger)
         }
         for (i, synthetic) in set.syntheticEvents.enumerated().reversed() where before.syntheticEvents[i].present {
             let write = PlannedWrite(path: "synthetic_events", action: .append(text: "!" + synthetic.name))
             try perform(write, errorLog: "error_log")
-            if syntheticEventNames().contains(synthetic.name) {
+            if try readBack(write, readSyntheticEventNames).contains(synthetic.name) {
                 throw ControlError(.notConfirmed(write: write, readBack: String(decoding: (try? fs.read("synthetic_events")) ?? [], as: UTF8.self)))
             }
         }
@@ -321,7 +387,13 @@ public final class TriggerController: @unchecked Sendable {
     func removeInstanceIfUnused() {
         guard case .named(let name) = instance, fs.exists("instances/\(name)") else { return }
         if config.triggerSets.contains(where: { status($0).triggers.contains(where: \.present) }) { return }
-        let others = eventsWithTriggers(in: instance)
+        let others: [EventName]
+        do {
+            others = try eventsWithTriggers(in: instance)
+        } catch {
+            logger.warning("cannot list the events of the exporter's instance; it stays", metadata: ["instance": "\(name)", "err": "\(error)"])
+            return
+        }
         if !others.isEmpty {
             logger.warning("the exporter's instance holds triggers it did not install; it stays", metadata: [
                 "instance": "\(name)", "events": "\(others.map(\.description).joined(separator: ","))",
@@ -336,9 +408,11 @@ public final class TriggerController: @unchecked Sendable {
     }
 
     /// Events of an instance whose trigger file holds any trigger (comment lines aside).
-    func eventsWithTriggers(in instance: TraceInstance) -> [EventName] {
-        ((try? fs.events(in: instance)) ?? []).filter { event in
-            guard let bytes = try? fs.readTrigger(event, in: instance) else { return false }
+    func eventsWithTriggers(in instance: TraceInstance) throws(TraceFSError) -> [EventName] {
+        try fs.events(in: instance).filter { event in
+            // One that cannot be read may hold triggers: the instance stays rather than take
+            // someone's triggers with it.
+            guard let bytes = try? fs.readTrigger(event, in: instance) else { return true }
             return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { !$0.hasPrefix("#") && !$0.allSatisfy(\.isWhitespace) }
         }
     }
@@ -451,7 +525,7 @@ public final class TriggerController: @unchecked Sendable {
         guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
         try requireFeatures(for: set)
         return try actionLock.withLock { _ throws(ControlError) in
-            let before = status(set)
+            let before = try confirmedStatus(set)
             guard before.triggers.contains(where: \.present) else { throw ControlError(.notInstalled(set.name)) }
             // The kernel re-creates a trigger's variables when parsing a control command, so
             // `:pause` on a trigger that defines variables fails ("Variable already defined").
