@@ -9,13 +9,15 @@ import Darwin
 /// The only place this module calls into libc; each call retries EINTR and throws a
 /// typed error naming the path.
 enum SystemCalls {
-    static func readWholeFile(_ path: String, sizeHint: Int = 4096) throws(TraceFSError) -> [UInt8] {
+    /// Reads until EOF, at most `limit` bytes: a file past it throws `tooLarge` after reading
+    /// one byte more than the limit, never more.
+    static func readWholeFile(_ path: String, sizeHint: Int = 4096, limit: Int) throws(TraceFSError) -> [UInt8] {
         let fd = try openRetrying(path, O_RDONLY | O_CLOEXEC)
         defer { _ = close(fd) }
         // tracefs reports size 0 for generated files: read until EOF, never trust stat.
         // Reads go straight into the array's spare capacity: no zero-filled scratch buffer.
         var bytes: [UInt8] = []
-        var capacity = max(sizeHint, 512)
+        var capacity = min(max(sizeHint, 512), limit + 1)
         while true {
             let start = bytes.count
             var readError: Int32 = 0
@@ -40,7 +42,8 @@ enum SystemCalls {
             if readError != 0 { throw .system(readError, path) }
             bytes = grown
             if done { return bytes }
-            capacity *= 2
+            if bytes.count > limit { throw TraceFSError(.tooLarge(limit: limit), path: path) }
+            capacity = min(capacity * 2, limit + 1)
         }
     }
 

@@ -112,7 +112,7 @@ public struct TraceFS: TraceFileReader {
             let errno = SystemCalls.accessError(candidate + "/events")
             if errno == EACCES || errno == EPERM { throw .system(errno, candidate) }
         }
-        if let table = try? SystemCalls.readWholeFile(mounts) {
+        if let table = try? SystemCalls.readWholeFile(mounts, limit: 16 << 20) {
             for line in String(decoding: table, as: UTF8.self).split(separator: "\n") {
                 let fields = line.split(separator: " ")
                 if fields.count >= 3 && fields[2] == "tracefs" {
@@ -126,8 +126,12 @@ public struct TraceFS: TraceFileReader {
 
     public func path(_ relativePath: String) -> String { relativePath.isEmpty ? root : root + "/" + relativePath }
 
+    /// The most a tracefs file may hold. The largest real ones are hist files: 131072 entries
+    /// (the kernel's most) of a few hundred bytes each, or of stack traces of a few KiB.
+    public static let maximumFileBytes = 512 << 20
+
     public func read(_ relativePath: String) throws(TraceFSError) -> [UInt8] {
-        try SystemCalls.readWholeFile(path(relativePath))
+        try SystemCalls.readWholeFile(path(relativePath), limit: Self.maximumFileBytes)
     }
 
     public func list(_ relativePath: String) throws(TraceFSError) -> [String] {
@@ -227,8 +231,8 @@ extension TraceFileReader {
 }
 
 extension TraceFS {
-    /// Reads any file by absolute path with the same EINTR-safe loop (config, token files).
-    public func readAbsolute(_ path: String) throws(TraceFSError) -> [UInt8] {
-        try SystemCalls.readWholeFile(path)
+    /// Reads any file by absolute path with the same EINTR-safe loop, at most `limit` bytes.
+    public func readAbsolute(_ path: String, limit: Int) throws(TraceFSError) -> [UInt8] {
+        try SystemCalls.readWholeFile(path, limit: limit)
     }
 }

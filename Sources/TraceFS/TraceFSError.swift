@@ -15,6 +15,8 @@ public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible 
         case notTraceFS
         /// A system call failed.
         case system(errno: Int32)
+        /// The file holds more than the reader accepts.
+        case tooLarge(limit: Int)
     }
 
     public var kind: Kind
@@ -38,11 +40,22 @@ public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible 
             return "tracefs not found (searched \(searched.joined(separator: ", ")) and /proc/mounts); mount it with 'mount -t tracefs nodev /sys/kernel/tracing' or pass --path.tracefs"
         case .notTraceFS:
             return "\(path): not a tracefs root (no events/ directory)"
+        case .tooLarge(let limit):
+            return "\(path): larger than \(Self.describe(bytes: limit)), the most the exporter reads of such a file"
         case .system(let errno) where errno == EACCES || errno == EPERM:
             return "\(path): \(errnoName(errno)) (\(String(cString: strerror(errno)))): tracefs is root-only; run as root or with CAP_DAC_OVERRIDE (see deploy/README.md), and check that the kernel is not locked down"
         case .system(let errno):
             return "\(path): \(errnoName(errno)) (\(String(cString: strerror(errno))))"
         }
+    }
+}
+
+extension TraceFSError {
+    /// "1 MiB", "256 MiB", "64 KiB": sizes as limits are set.
+    public static func describe(bytes: Int) -> String {
+        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
     }
 }
 

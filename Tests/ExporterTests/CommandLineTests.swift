@@ -141,6 +141,19 @@ import Testing
         #expect(bad.stderr.contains("--log.level"))
     }
 
+    /// A configuration file has a bound: /dev/zero or a log named by mistake is refused at
+    /// once, not read until memory runs out.
+    @Test func aConfigurationPastItsBoundIsRefused() throws {
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID().uuidString).yml")
+        defer { try? FileManager.default.removeItem(at: big) }
+        try Data(String(repeating: "# padding\n", count: 110_000).utf8).write(to: big)
+        for path in ["/dev/zero", big.path] {
+            let r = try run(["--check-config", "--config.file", path])
+            #expect(r.status == 2, "\(path): \(r.stderr)")
+            #expect(r.stderr.contains("larger than 1 MiB"), "\(path): \(r.stderr)")
+        }
+    }
+
     /// Every usage error exits 2, which the systemd unit does not restart on (the argument
     /// parser's own code is 64); help and version still exit 0.
     @Test func usageErrorsExit2() throws {

@@ -16,7 +16,11 @@ public enum ConfigSource {
         return try ConfigLoader.load(yaml: text, file: path)
     }
 
+    /// The largest configuration read: the built-in one is a few KiB, and a file past this is
+    /// not a configuration (`/dev/zero`, a log named by mistake).
+    public static let maximumBytes = 1 << 20
+
     static func readConfigFile(_ path: String) throws(TraceFSError) -> [UInt8] {
-        try TraceFS(root: "/").readAbsolute(path)
+        try TraceFS(root: "/").readAbsolute(path, limit: maximumBytes)
     }
 }

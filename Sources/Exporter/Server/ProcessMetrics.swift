@@ -74,6 +74,8 @@ enum ProcessMetrics {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             bytes += chunk[0..<n]
+            // /proc/self/stat, status and limits are a few KiB.
+            if bytes.count > 1 << 20 { return nil }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
