@@ -98,6 +98,14 @@ public final class Refresher: Sendable {
         _ = refreshSharing()
     }
 
+    /// After a change this process made to the kernel (an admin action): the next scrape shows
+    /// it. A refresh already under way may have read the kernel before the change, so it is
+    /// waited for and another one built.
+    public func refreshAfterChange() {
+        state.withLock { $0.flight }?.wait()
+        _ = refreshSharing()
+    }
+
     /// The snapshot a scrape serves: the current one, or, when refreshing on scrape,
     /// a fresh one shared with every scrape that arrives while it is being built.
     public func snapshotForScrape() -> MetricsSnapshot {

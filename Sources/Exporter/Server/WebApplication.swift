@@ -119,6 +119,9 @@ public final class WebApplication: Sendable {
             router.add("POST", "/api/v1/trigger-sets/{name}/\(action)") { [self] request, p in
                 let name = p["name"] ?? ""
                 return admin(request, action: action, set: name) { () throws(ControlError) -> (Int, JSON) in
+                    // A failed action may have changed the kernel too (a rollback that did not
+                    // finish): the snapshot is rebuilt either way before the answer.
+                    defer { refresher.refreshAfterChange() }
                     let status: TriggerSetStatus
                     switch action {
                     case "install": status = try controller.install(name)
@@ -134,6 +137,7 @@ public final class WebApplication: Sendable {
         router.add("POST", "/api/v1/remove-all") { [self] request, _ in
             admin(request, action: "remove-all", set: nil) {
                 let results = controller.removeAll()
+                refresher.refreshAfterChange()
                 let failed = results.filter { $0.error != nil }
                 let body = JSON.object([("results", .array(results.map { r in
                     .object([("set", .string(r.set)), ("ok", .bool(r.error == nil)),
