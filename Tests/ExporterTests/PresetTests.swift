@@ -29,6 +29,19 @@ import TraceFSTesting
         }
     }
 
+    /// HELP texts read as sentences: a family's help is its mapping's, with no column name
+    /// tacked on where the family is the plain hit count.
+    @Test func helpTextsEndInASentence() throws {
+        for set in try DefaultConfig.load().triggerSets {
+            for mapping in set.triggers.compactMap(\.metric) {
+                #expect(mapping.help.hasSuffix("."), "\(mapping.name): \(mapping.help)")
+                for value in mapping.values {
+                    #expect(value.help.hasSuffix("."), "\(value.familyName): \(value.help)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: presets)
     func installsAndRemovesCleanly(_ name: String) throws {
         let fs = FakeKernelTraceFS()

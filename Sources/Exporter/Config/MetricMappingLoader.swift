@@ -197,8 +197,10 @@ enum MetricMappingLoader {
             }
             let base = column == "hitcount" && suffix == nil ? mapping.name : "\(mapping.name)_\(suffix ?? column)"
             if mapping.values.contains(where: { $0.familyName == base }) { throw item.error("'\(base)_total' is exported twice") }
-            mapping.values.append(ValueMapping(
-                column: column, familyName: base, help: help ?? "\(mapping.help) (\(column))", scale: scale))
+            // The hit count is what the mapping's help describes; another column's family says
+            // which column it is.
+            let defaultHelp = column == "hitcount" ? mapping.help : "\(mapping.help) (\(column))"
+            mapping.values.append(ValueMapping(column: column, familyName: base, help: help ?? defaultHelp, scale: scale))
         }
     }
 
