@@ -125,7 +125,7 @@ import Testing
         let r = try run(["--once", "--log.format", "json", "--path.tracefs", Fixtures.trees.appendingPathComponent("no-hist-triggers").path])
         let line = try #require(r.stderr.split(separator: "\n").first)
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
-        #expect(object?["level"] == "warning")
+        #expect(object?["level"] == "warn", "the level names --log.level takes")
         #expect(object?["msg"]?.contains("CONFIG_HIST_TRIGGERS") == true)
         let v = try run(["--version"])
         let lines = v.stdout.split(separator: "\n").map(String.init)

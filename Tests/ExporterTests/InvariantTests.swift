@@ -177,7 +177,7 @@ import TraceFS
                 #expect(series == min(limit, entries), "limit \(limit)")
                 #expect(series + Int(over) == entries, "limit \(limit): every entry exported or counted")
             }
-            let warnings = log.lines.filter { $0.contains("level=warning") && $0.contains("discovery series limit reached") }
+            let warnings = log.lines.filter { $0.contains("level=warn ") && $0.contains("discovery series limit reached") }
             #expect(warnings.count == (limit < entries ? 1 : 0), "limit \(limit): \(log.lines)")
             if limit < entries {
                 #expect(warnings.first?.contains("series_limit=\(limit)") == true, "\(warnings)")

@@ -30,8 +30,19 @@ public struct StructuredLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// The Prometheus exporters' four level names, the ones `--log.level` takes: a filter
+    /// written for `level=warn` must find our warnings.
+    static func levelName(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace, .debug: return "debug"
+        case .info, .notice: return "info"
+        case .warning: return "warn"
+        case .error, .critical: return "error"
+        }
+    }
+
     public func log(event: LogEvent) {
-        var fields: [(String, String)] = [("ts", timestamp()), ("level", event.level.rawValue), ("msg", event.message.description)]
+        var fields: [(String, String)] = [("ts", timestamp()), ("level", Self.levelName(event.level)), ("msg", event.message.description)]
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) { fields.append((key, "\(value)")) }
