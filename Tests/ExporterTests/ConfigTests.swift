@@ -225,6 +225,10 @@ import Testing
         ("rotation:\n  high_water_mark: half\n", 2, "rotation.high_water_mark", "not a fraction"),
         ("rotation:\n  check_interval: 10ms\n", 2, "rotation.check_interval", "100ms or more"),
         ("rotation:\n  enabled: sometimes\n", 2, "rotation.enabled", "true or false"),
+        ("trigger_sets:\n  - name: a\n    triggers:\n      - event: s/x\n        command: \"hist:keys=a\"\n        metric:\n          name: m\n          help: h\n          type: counter\n          labels:\n            - {key: a, name: instance}\n",
+         11, "trigger_sets[0].triggers[0].metric.labels[0].name", "Prometheus sets"),
+        ("trigger_sets:\n  - name: a\n    triggers:\n      - event: s/x\n        command: \"hist:keys=a\"\n        metric:\n          name: m\n          help: h\n          type: counter\n          labels:\n            - {key: a, name: job}\n",
+         11, "trigger_sets[0].triggers[0].metric.labels[0].name", "Prometheus sets"),
         // A family defined twice is placed at the second definition.
         ("trigger_sets:\n  - name: a\n    triggers:\n      - event: s/x\n        command: \"hist:keys=a\"\n        metric: {name: m, help: h, type: counter}\n      - event: s/y\n        command: \"hist:keys=a\"\n        metric: {name: m, help: h, type: counter}\n",
          9, "trigger_sets[0].triggers[1].metric.name", "also produced by trigger_sets[0].triggers[0].metric.name"),

@@ -227,6 +227,10 @@ enum MetricMappingLoader {
     static func checkLabelName(_ name: String, _ field: YAMLField, _ seen: inout Set<String>) throws(ConfigError) {
         guard isIdentifier(name), !name.hasPrefix("__") else { throw field.error("'\(name)' is not a valid label name") }
         guard name != "le" else { throw field.error("'le' is reserved for histogram buckets") }
+        // Prometheus sets these on every series it scrapes; ours would be renamed exported_*.
+        guard name != "instance" && name != "job" else {
+            throw field.error("'\(name)' is the label Prometheus sets on every target's series; choose another name")
+        }
         guard seen.insert(name).inserted else { throw field.error("label '\(name)' is used twice") }
     }
 
