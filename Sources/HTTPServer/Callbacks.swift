@@ -9,6 +9,13 @@ import Musl
 
 /// What the libmicrohttpd callbacks share for one running daemon. It is passed to them as an
 /// unretained pointer; `HTTPServer` holds the retain until MHD_stop_daemon has joined every thread.
+extension ServerCore {
+    /// An answer given before the handler, rendered by `refusal` when there is one.
+    func refuse(_ status: Int, _ message: String, _ context: RequestContext) -> HTTPResponse {
+        refusal?(status, message, context.rawTarget) ?? .text(status, message + "\n")
+    }
+}
+
 final class ServerCore: @unchecked Sendable {
     let handler: @Sendable (HTTPRequest) -> HTTPResponse
     let maximumBodyBytes: Int
@@ -17,6 +24,7 @@ final class ServerCore: @unchecked Sendable {
     let statistics: ServerStatistics
     /// TLS material and client-certificate policy; nil for plain HTTP.
     let tls: TLSMaterial?
+    let refusal: (@Sendable (_ status: Int, _ message: String, _ target: String) -> HTTPResponse)?
     private let sink: @Sendable (String) -> Void
     private let lock = Lock()
     private var inFlight = 0
@@ -30,8 +38,10 @@ final class ServerCore: @unchecked Sendable {
         connectionLimit: Int,
         statistics: ServerStatistics,
         tls: TLSMaterial? = nil,
+        refusal: (@Sendable (_ status: Int, _ message: String, _ target: String) -> HTTPResponse)? = nil,
         sink: @escaping @Sendable (String) -> Void
     ) {
+        self.refusal = refusal
         self.handler = handler
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumHeaderBytes = maximumHeaderBytes
@@ -265,13 +275,13 @@ func accessHandlerCallback(
         }
         let headerBytes = CMicroHTTPD_connection_request_header_size(connection)
         if headerBytes > core.maximumHeaderBytes {
-            return queue(.text(431, "request header fields too large\n"), on: connection, core: core)
+            return queue(core.refuse(431, "request header fields too large", context), on: connection, core: core)
         }
         if let declared = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
             let length = parseContentLength(declared)
         {
             if length > UInt64(core.maximumBodyBytes) {
-                return queue(.text(413, "request body too large\n"), on: connection, core: core)
+                return queue(core.refuse(413, "request body too large", context), on: connection, core: core)
             }
             context.body.reserveCapacity(Int(length))
         }
@@ -297,7 +307,7 @@ func accessHandlerCallback(
     }
 
     if context.bodyTooLarge {
-        return queue(.text(413, "request body too large\n"), on: connection, core: core)
+        return queue(core.refuse(413, "request body too large", context), on: connection, core: core)
     }
 
     let request = makeRequest(connection: connection, method: method, context: context)

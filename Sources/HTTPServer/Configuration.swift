@@ -32,6 +32,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// Receives libmicrohttpd's error messages (one line each) while the server runs; nil writes
     /// them to standard error. Failures to start are reported by `start()` instead.
     public var errorLog: (@Sendable (String) -> Void)? = nil
+    /// Renders the answers the server gives before a request reaches the handler (413 body too
+    /// large, 431 headers too large) from the status, a message and the request target, e.g. as
+    /// JSON under an API prefix; nil: plain text.
+    public var refusal: (@Sendable (_ status: Int, _ message: String, _ target: String) -> HTTPResponse)? = nil
     /// TLS (HTTPS) settings; nil serves plain HTTP. A TLS listener accepts TLS only: plain HTTP
     /// requests fail the handshake and are closed.
     public var tls: TLSConfiguration? = nil

@@ -168,6 +168,7 @@ public final class HTTPServer: @unchecked Sendable {
             connectionLimit: c.connectionLimit,
             statistics: statistics,
             tls: material,
+            refusal: c.refusal,
             sink: sink
         )
         let retained = Unmanaged.passRetained(core)

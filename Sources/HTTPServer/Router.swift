@@ -60,13 +60,18 @@ public final class Router: @unchecked Sendable {
         lock.withLock { errorFormatters.append((prefix, formatter)) }
     }
 
+    /// An error answer for `path`, rendered by the formatter of its prefix (plain text without
+    /// one): the router's own 404 and 405, and the server's refusals (413, 431).
+    public func errorResponse(_ status: Int, _ message: String, path: String) -> HTTPResponse {
+        let formatters = lock.withLock { errorFormatters }
+        if let formatter = formatters.first(where: { path.hasPrefix($0.prefix) }) { return formatter.format(status, message) }
+        return .text(status, message + "\n")
+    }
+
     /// Routes `request` and returns the handler's response, or 404/405.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        let (snapshot, formatters) = lock.withLock { (routes, errorFormatters) }
-        func error(_ status: Int, _ message: String) -> HTTPResponse {
-            if let formatter = formatters.first(where: { request.path.hasPrefix($0.prefix) }) { return formatter.format(status, message) }
-            return .text(status, message + "\n")
-        }
+        let snapshot = lock.withLock { routes }
+        func error(_ status: Int, _ message: String) -> HTTPResponse { errorResponse(status, message, path: request.path) }
         guard let raw = Router.splitPath(request.path) else { return error(404, "not found") }
 
         var matches: [(route: Route, parameters: [String: String])] = []

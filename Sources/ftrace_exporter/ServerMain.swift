@@ -94,6 +94,9 @@ struct ServerMain {
             configuration.connectionTimeoutSeconds = options.connectionTimeout
             configuration.tls = webConfig.tls
             configuration.errorLog = { message in logger.warning("http server", metadata: ["detail": "\(message)"]) }
+            configuration.refusal = { status, message, target in
+                router.errorResponse(status, message, path: String(target.prefix { $0 != "?" }))
+            }
             let server = HTTPServer(configuration: configuration) { request in
                 webGuard.handle(request) { router.handle($0) }
             }

@@ -198,6 +198,19 @@ import TraceFSTesting
             #expect(r.header("Content-Type") == "application/json", "\(method) \(path)")
             #expect(body(r).hasPrefix("{\"error\":"), "\(body(r))")
         }
+        // The server's refusals (413, 431) go through the same formatter.
+        let refused = a.router.errorResponse(413, "request body too large", path: "/api/v1/trigger-sets/x/install")
+        #expect(refused.header("Content-Type") == "application/json")
+        #expect(body(refused) == "{\"error\":\"request body too large\"}\n")
+        #expect(a.router.errorResponse(413, "request body too large", path: "/metrics").header("Content-Type")?.hasPrefix("text/plain") == true)
+        // Every admin request is counted, those no route takes as action "unknown".
+        _ = a.router.handle(request("POST", "/api/v1/trigger-sets/wakeup_latency/bogus"))
+        a.refresher.refreshSharing()
+        let text = body(a.router.handle(request("GET", "/metrics", token: nil)))
+        for code in [404, 405, 413] {
+            #expect(text.contains("ftrace_exporter_admin_requests_total{action=\"unknown\",code=\"\(code)\"} 1")
+                    || code == 404 && text.contains("ftrace_exporter_admin_requests_total{action=\"unknown\",code=\"404\"} 2"), "\(code)")
+        }
     }
 
     @Test("each set says whether this kernel supports it, and why not")

@@ -271,6 +271,37 @@ struct ServerTests {
         }
     }
 
+    @Test("refusals before the handler (413, 431) are rendered by `refusal` with the request target", arguments: ["length", "chunked", "headers"])
+    func refusalsAreRendered(case kind: String) throws {
+        let seen = PeerLog()
+        try withServer({ c in
+            c.maximumBodyBytes = 1000
+            c.maximumHeaderBytes = 2048
+            c.refusal = { status, message, target in
+                seen.append("\(status) \(target)")
+                return .json(status, "{\"error\":\"\(message)\"}\n")
+            }
+        }, handler: { _ in .text(200, "handled") }) { server in
+            let client = try RawClient(port: server.port)
+            let body = [UInt8](repeating: 0x78, count: 1001)
+            switch kind {
+            case "length":
+                try client.send(Array("POST /api/v1/x?y=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n".utf8) + body)
+            case "chunked":
+                let chunk = Array("3e9\r\n".utf8) + body + Array("\r\n0\r\n\r\n".utf8)
+                try client.send(Array("POST /api/v1/x?y=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".utf8) + chunk)
+            default:
+                try client.send("GET /api/v1/x?y=1 HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "z", count: 3000))\r\n\r\n")
+            }
+            let response = try #require(try client.readResponse())
+            let status = kind == "headers" ? 431 : 413
+            #expect(response.status == status)
+            #expect(response.header("Content-Type") == "application/json")
+            #expect(response.text.hasPrefix("{\"error\":\"request"), "\(response.text)")
+            #expect(seen.all == ["\(status) /api/v1/x?y=1"])
+        }
+    }
+
     @Test("413 from Content-Length is sent before the body (Expect: 100-continue)")
     func expectContinueRejected() throws {
         let calls = Counter()

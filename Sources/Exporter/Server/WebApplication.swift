@@ -98,8 +98,11 @@ public final class WebApplication: Sendable {
     // MARK: Admin API
 
     func addAdminRoutes(to router: Router) {
-        router.formatErrors(under: "/api/v1/") { status, message in
-            .json(status, JSON.object([("error", .string(message))]).serialized() + "\n")
+        // Requests the routes do not take (unknown paths and actions, other methods, bodies or
+        // headers too large) are admin requests too, counted as action "unknown".
+        router.formatErrors(under: "/api/v1/") { [metrics] status, message in
+            metrics.countAdminRequest(action: "unknown", code: status)
+            return .json(status, JSON.object([("error", .string(message))]).serialized() + "\n")
         }
         router.add("GET", "/api/v1/status") { [self] request, _ in admin(request, action: "status", set: nil) { statusJSON() } }
         router.add("GET", "/api/v1/trigger-sets") { [self] request, _ in
