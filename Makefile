@@ -33,6 +33,7 @@ unit-test: deps
 	@scripts/timed "end-to-end (--once over every fixture tree)" scripts/end-to-end-test
 	@scripts/timed "dashboards (structure, every query against a Prometheus)" scripts/check-dashboards
 	@scripts/timed "deploy (promtool rules/config/tests, manifests, unit, flags)" scripts/check-deploy
+	@scripts/timed "doc links (every relative link and anchor)" scripts/check-doc-links
 
 ## sanitize: the whole test suite again under AddressSanitizer (with LeakSanitizer; the daemons
 ## the tests start are sanitized too) and ThreadSanitizer, each in its own build folder. Any
