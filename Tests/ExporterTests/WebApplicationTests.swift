@@ -94,6 +94,23 @@ import TraceFSTesting
         #expect(!body(a.router.handle(request("GET", "/metrics", token: nil))).contains(series))
     }
 
+    /// The landing page links the admin API only on a listener that serves it: with its own
+    /// listener (the shipped units), the metrics listener would answer those links 404.
+    @Test func theLandingPageLinksTheAdminAPIOnlyWhereItIsServed() throws {
+        let a = try make()
+        let link = "<a href=\"/api/v1/status\">"
+        let together = a.app.router(includeAdmin: true)
+        #expect(body(together.handle(request("GET", "/", token: nil))).contains(link))
+        #expect(together.handle(request("GET", "/api/v1/status")).status == 200)
+        let apart = a.app.router(includeAdmin: false)
+        let page = body(apart.handle(request("GET", "/", token: nil)))
+        #expect(!page.contains(link))
+        #expect(page.contains("its own listener"))
+        #expect(apart.handle(request("GET", "/api/v1/status")).status == 404)
+        let off = try make(admin: false)
+        #expect(body(off.app.router(includeAdmin: true).handle(request("GET", "/", token: nil))).contains("admin API is off"))
+    }
+
     @Test func negotiationAndCompression() throws {
         let a = try make()
         a.refresher.refreshSharing()

@@ -36,7 +36,7 @@ public final class WebApplication: Sendable {
     public func router(includeAdmin: Bool) -> Router {
         let router = Router()
         router.add("GET", options.telemetryPath) { [self] request, _ in scrape(request) }
-        router.add("GET", "/") { [self] _, _ in landingPage() }
+        router.add("GET", "/") { [self] _, _ in landingPage(adminHere: includeAdmin) }
         router.add("GET", "/-/healthy") { _, _ in .text(200, "Healthy\n") }
         router.add("GET", "/-/ready") { [self] _, _ in
             refresher.isReady ? .text(200, "Ready\n") : .text(503, "Not ready: the first refresh has not finished\n")
@@ -64,7 +64,8 @@ public final class WebApplication: Sendable {
         return HTTPResponse(status: 200, headers: headers, body: .shared(snapshot.body(format: format, gzip: gzip)))
     }
 
-    func landingPage() -> HTTPResponse {
+    /// `adminHere`: the admin API is served on this listener, so its links work here.
+    func landingPage(adminHere: Bool) -> HTTPResponse {
         let statuses = controller.statuses()
         var rows = ""
         for s in statuses {
@@ -73,6 +74,8 @@ public final class WebApplication: Sendable {
         }
         let admin = options.adminAuth == nil
             ? "<p>The admin API is off (start with <code>--admin.token-file</code> to enable it).</p>"
+            : !adminHere
+            ? "<p>The admin API is served on its own listener (<code>--admin.listen-address</code>), not on this one.</p>"
             : "<p>Admin API: <a href=\"/api/v1/status\">/api/v1/status</a>, <a href=\"/api/v1/trigger-sets\">/api/v1/trigger-sets</a> (Bearer token required).</p>"
         let page = """
             <!DOCTYPE html>
