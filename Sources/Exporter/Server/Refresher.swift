@@ -18,6 +18,11 @@ public final class Refresher: Sendable {
         var running = false
         /// Scrapes waiting for a refresh that another scrape started.
         var sharing = 0
+        /// The hist families of the last refresh, for a rebuild after an admin action.
+        var histFamilies: [MetricFamily] = []
+        /// Counts rebuilds after admin actions: a refresh that looked at the sets before one
+        /// does not replace the snapshot that rebuild made.
+        var generation = 0
     }
 
     /// Dispatch sources are thread-safe; the handle lets one live in the locked state.
@@ -95,15 +100,25 @@ public final class Refresher: Sendable {
             old?.source.cancel()
             schedule(every: interval)
         }
+        // A refresh under way reads with the previous collector: the new snapshot is one
+        // started after it.
+        state.withLock { $0.flight }?.wait()
         _ = refreshSharing()
     }
 
-    /// After a change this process made to the kernel (an admin action): the next scrape shows
-    /// it. A refresh already under way may have read the kernel before the change, so it is
-    /// waited for and another one built.
-    public func refreshAfterChange() {
-        state.withLock { $0.flight }?.wait()
-        _ = refreshSharing()
+    /// After a change this process made (an admin action, a rejected reload): the snapshot is
+    /// rebuilt at once from the tables the last refresh read and the sets' state now, without
+    /// reading the tables again (printing them takes the kernel seconds under load). A set just
+    /// removed is gone from it, one just installed shows as installed, and the counts of its
+    /// tables come with the next refresh.
+    public func rebuildAfterChange() {
+        let (collector, hist, built) = state.withLock { s in
+            s.generation += 1
+            return (s.collector, s.histFamilies, s.snapshot != nil)
+        }
+        guard built else { return }
+        let snapshot = assemble(hist, statuses: controller.statuses(), config: collector.config)
+        state.withLock { $0.snapshot = snapshot }
     }
 
     /// The snapshot a scrape serves: the current one, or, when refreshing on scrape,
@@ -136,24 +151,48 @@ public final class Refresher: Sendable {
                 return s.snapshot!
             }
         }
-        let snapshot = build(collector)
-        state.withLock { s in
-            s.snapshot = snapshot
+        let (snapshot, families, generation) = build(collector)
+        let served = state.withLock { s -> MetricsSnapshot in
+            // A rebuild after an admin action since this refresh looked at the sets is newer.
+            if s.generation == generation || s.snapshot == nil {
+                s.snapshot = snapshot
+                s.histFamilies = families
+            }
             s.flight = nil
+            return s.snapshot!
         }
         group.leave()
-        return snapshot
+        return served
     }
 
-    private func build(_ collector: HistCollector) -> MetricsSnapshot {
+    private func build(_ collector: HistCollector) -> (MetricsSnapshot, [MetricFamily], generation: Int) {
         let start = monotonicNanoseconds()
         controller.repairOwned()
         let (families, failures, ownRead) = collector.collectReporting()
+        let generation = state.withLock { $0.generation }
         let statuses = controller.statuses()
         let duration = Double(monotonicNanoseconds() &- start) / 1e9
         metrics.recordRefresh(at: wallClockSeconds(), duration: duration, failures: failures, ownRead: ownRead)
-        let own = metrics.families(statuses: statuses, config: collector.config)
         logger.debug("refreshed", metadata: ["duration_seconds": "\(duration)", "failures": "\(failures.count)"])
-        return MetricsSnapshot(families: (families + own).sorted { $0.name < $1.name })
+        return (assemble(families, statuses: statuses, config: collector.config), families, generation)
+    }
+
+    /// The snapshot of `hist` families and the exporter's own, without the series of sets now
+    /// absent from the kernel (removed while their tables were read, or since).
+    private func assemble(_ hist: [MetricFamily], statuses: [TriggerSetStatus], config: ExporterConfig) -> MetricsSnapshot {
+        let absent = Set(statuses.filter { $0.state == .absent }.map(\.name))
+        var shown = hist
+        if !absent.isEmpty {
+            let mapped = Set(config.triggerSets.filter { absent.contains($0.name) }
+                .flatMap { $0.triggers.compactMap(\.metric) }
+                .flatMap { [$0.name] + $0.values.map(\.familyName) })
+            shown = hist.filter { !mapped.contains($0.name) }.map { family in
+                var family = family
+                family.metrics.removeAll { $0.labels.contains { $0.name == "trigger_set" && absent.contains($0.value) } }
+                return family
+            }
+        }
+        let own = metrics.families(statuses: statuses, config: config)
+        return MetricsSnapshot(families: (shown + own).sorted { $0.name < $1.name })
     }
 }

@@ -127,7 +127,7 @@ public final class WebApplication: Sendable {
                 return admin(request, action: action, set: name) { () throws(ControlError) -> (Int, JSON) in
                     // A failed action may have changed the kernel too (a rollback that did not
                     // finish): the snapshot is rebuilt either way before the answer.
-                    defer { refresher.refreshAfterChange() }
+                    defer { refresher.rebuildAfterChange() }
                     let status: TriggerSetStatus
                     switch action {
                     case "install": status = try controller.install(name)
@@ -143,7 +143,7 @@ public final class WebApplication: Sendable {
         router.add("POST", "/api/v1/remove-all") { [self] request, _ in
             admin(request, action: "remove-all", set: nil) {
                 let results = controller.removeAll()
-                refresher.refreshAfterChange()
+                refresher.rebuildAfterChange()
                 let failed = results.filter { $0.error != nil }
                 let body = JSON.object([("results", .array(results.map { r in
                     .object([("set", .string(r.set)), ("ok", .bool(r.error == nil)),
