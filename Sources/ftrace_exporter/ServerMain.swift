@@ -119,8 +119,8 @@ struct ServerMain {
             logger.info("web configuration", metadata: webConfigSummary(webConfig, file: file))
         }
         let process = RunningExporter(
-            servers: servers, controller: controller, refresher: refresher, rotator: rotator, tracefs: tracefs, webGuard: webGuard,
-            options: options, logger: logger)
+            servers: servers, controller: controller, refresher: refresher, rotator: rotator, metrics: metrics, tracefs: tracefs,
+            webGuard: webGuard, options: options, logger: logger)
         let queue = DispatchQueue(label: "ftrace_exporter.lifecycle")
         queue.async {
             // Failures are logged by the controller and shown in the trigger set state.
@@ -149,19 +149,21 @@ final class RunningExporter: @unchecked Sendable {
     let controller: TriggerController
     let refresher: Refresher
     let rotator: Rotator
+    let metrics: ExporterMetrics
     let tracefs: TraceFS
     let webGuard: WebGuard
     let options: ServerOptions
     let logger: Logger
 
     init(
-        servers: [HTTPServer], controller: TriggerController, refresher: Refresher, rotator: Rotator, tracefs: TraceFS,
-        webGuard: WebGuard, options: ServerOptions, logger: Logger
+        servers: [HTTPServer], controller: TriggerController, refresher: Refresher, rotator: Rotator, metrics: ExporterMetrics,
+        tracefs: TraceFS, webGuard: WebGuard, options: ServerOptions, logger: Logger
     ) {
         self.servers = servers
         self.controller = controller
         self.refresher = refresher
         self.rotator = rotator
+        self.metrics = metrics
         self.tracefs = tracefs
         self.webGuard = webGuard
         self.options = options
@@ -189,9 +191,11 @@ final class RunningExporter: @unchecked Sendable {
     /// SIGHUP: load the configuration file and the web configuration file again; an invalid one
     /// is rejected and the running one stays.
     func reload() {
-        reloadWebConfig()
+        let webTaken = reloadWebConfig()
         guard let file = options.configFile else {
             logger.info("SIGHUP: no --config.file to reload; the built-in configuration stays")
+            metrics.recordReload(successful: webTaken)
+            refresher.rebuildAfterChange()
             return
         }
         do {
@@ -206,11 +210,15 @@ final class RunningExporter: @unchecked Sendable {
             try controller.replaceConfig(fresh)
             let collector = HistCollector(config: fresh, reader: tracefs, logger: logger, features: tracefs.features())
             collector.share(rotator.readings)
+            metrics.recordReload(successful: webTaken)
             refresher.reload(collector: collector)
             logger.info("configuration reloaded", metadata: [
                 "file": "\(file)", "trigger_sets": "\(fresh.triggerSets.count)", "refresh_interval": "\(fresh.refreshInterval)",
             ])
         } catch {
+            // Shown in the snapshot before it is logged, so what reads the log can scrape it.
+            metrics.recordReload(successful: false)
+            refresher.rebuildAfterChange()
             logger.error("configuration reload rejected; the running configuration stays", metadata: ["err": "\(error)"])
         }
     }
@@ -220,14 +228,16 @@ extension RunningExporter {
     /// Re-reads the web configuration: users, headers and rate limit apply to the next request;
     /// new TLS settings (certificate, key, CAs, policy, versions) are handed to each listener,
     /// which keeps its socket and finishes requests in flight on the old settings.
-    func reloadWebConfig() {
-        guard let file = options.webConfigFile else { return }
+    /// Whether the file was taken (true without one).
+    @discardableResult
+    func reloadWebConfig() -> Bool {
+        guard let file = options.webConfigFile else { return true }
         let fresh: WebConfig
         do {
             fresh = try WebConfigLoader.load(path: file)
         } catch {
             logger.error("web configuration reload rejected; the running one stays", metadata: ["err": "\(error)"])
-            return
+            return false
         }
         for server in servers {
             do {
@@ -236,11 +246,12 @@ extension RunningExporter {
                 logger.error("web configuration reload: cannot apply the TLS settings to a listener", metadata: [
                     "port": "\(server.port)", "err": "\(error)",
                 ])
-                return
+                return false
             }
         }
         webGuard.update(fresh)
         logger.info("web configuration reloaded", metadata: webConfigSummary(fresh, file: file))
+        return true
     }
 }
 

@@ -289,9 +289,17 @@ import TestKit
 
         try Self.configWithSet("second", refresh: "2s").replacingOccurrences(of: "enabled: false", with: "enabled: perhaps")
             .write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
+        func scraped(_ name: String) throws -> Double? {
+            let line = try get(d.port, "/metrics").text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        #expect(try scraped("ftrace_exporter_config_last_reload_successful") == 1)
+        let loadedAtStart = try #require(try scraped("ftrace_exporter_config_last_reload_success_timestamp_seconds"))
         hangUp(waitingFor: "configuration reload rejected", occurrence: 1)
         #expect(d.logText.contains("configuration reload rejected"))
         #expect(d.logText.contains("discovery.enabled"))
+        #expect(try scraped("ftrace_exporter_config_last_reload_successful") == 0, "a rejected reload shows at the next scrape")
+        #expect(try scraped("ftrace_exporter_config_last_reload_success_timestamp_seconds") == loadedAtStart)
         #expect(try setNames().contains("\"name\":\"first\""), "the old configuration stays in effect")
         #expect(!(try setNames().contains("\"name\":\"second\"")))
         #expect(try status().contains("\"refresh_interval_seconds\":3600"))
@@ -299,6 +307,8 @@ import TestKit
         try Self.configWithSet("second", refresh: "2s").write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
         hangUp(waitingFor: "configuration reloaded", occurrence: 1)
         #expect(d.logText.contains("configuration reloaded"))
+        #expect(try scraped("ftrace_exporter_config_last_reload_successful") == 1)
+        #expect(try scraped("ftrace_exporter_config_last_reload_success_timestamp_seconds") ?? 0 > loadedAtStart)
         #expect(try setNames().contains("\"name\":\"second\""))
         #expect(!(try setNames().contains("\"name\":\"first\"")))
         #expect(try status().contains("\"refresh_interval_seconds\":2"))

@@ -19,6 +19,9 @@ public final class ExporterMetrics: Sendable {
         var rotationFailures: [String: Double] = [:]
         var rotationSeconds: [String: Double] = [:]
         var bookkeepingDrops: [BookkeepingKey: Double] = [:]
+        var lastReloadSuccessful = true
+        /// When the configuration in use was loaded: the start, then each successful reload.
+        var lastReloadSuccessSeconds: Double = 0
     }
 
     struct BookkeepingKey: Hashable {
@@ -36,6 +39,15 @@ public final class ExporterMetrics: Sendable {
 
     public init() {
         startTimeSeconds = wallClockSeconds()
+        state.withLock { $0.lastReloadSuccessSeconds = startTimeSeconds }
+    }
+
+    /// A SIGHUP reload, taken or rejected (the running configuration then stays).
+    public func recordReload(successful: Bool) {
+        state.withLock { s in
+            s.lastReloadSuccessful = successful
+            if successful { s.lastReloadSuccessSeconds = wallClockSeconds() }
+        }
     }
 
     public func countAdminRequest(action: String, code: Int) {
@@ -122,6 +134,19 @@ public final class ExporterMetrics: Sendable {
             name: "ftrace_exporter_trigger_set_state",
             help: "State of each allow-listed trigger set in the kernel: 1 for the current state (absent, installed, partial, drifted).",
             type: .gauge, metrics: stateMetrics))
+        out.append(MetricFamily(
+            name: "ftrace_exporter_trigger_set_install_on_start",
+            help: "1 for each allow-listed trigger set the configuration installs at start (install_on_start), else 0: the sets expected installed.",
+            type: .gauge,
+            metrics: config.triggerSets.map { Metric(labels: [Label("set", $0.name)], value: .gauge($0.installOnStart ? 1 : 0)) }))
+        out.append(MetricFamily(
+            name: "ftrace_exporter_config_last_reload_successful",
+            help: "Whether the last configuration reload (SIGHUP) was taken: 1, or 0 when it was rejected and the previous configuration runs on.",
+            type: .gauge, metrics: [Metric(labels: [], value: .gauge(s.lastReloadSuccessful ? 1 : 0))]))
+        out.append(MetricFamily(
+            name: "ftrace_exporter_config_last_reload_success_timestamp_seconds",
+            help: "When the configuration in use was loaded (at start or by the last reload taken), in seconds since the epoch.",
+            type: .gauge, metrics: [Metric(labels: [], value: .gauge(s.lastReloadSuccessSeconds))]))
         return out + rotationFamilies(s, config) + ProcessMetrics.families()
     }
 
