@@ -51,16 +51,13 @@ import TraceFSTesting
         let rotator: Rotator
         /// Seconds the clock moves at every reading of it, as if every read took that long.
         let step = Locked<Double>(0)
-        /// Seconds the clock moves at its next readings, one each, before `step` applies again.
-        let ticks = Locked<[Double]>([])
 
         init(yaml: String = RotationTests.yaml) throws {
             let config = try ConfigLoader.load(yaml: yaml, file: "t.yml")
             controller = TriggerController(fs: fs, config: config, logger: logs.logger)
             try controller.install("wakeup_latency")
-            rotator = Rotator(controller: controller, metrics: metrics, logger: logs.logger, clock: { [now, step, ticks] in
-                let seconds = ticks.withLock { $0.isEmpty ? nil : $0.removeFirst() } ?? step.withLock { $0 }
-                let advance = UInt64(seconds * 1e9)
+            rotator = Rotator(controller: controller, metrics: metrics, logger: logs.logger, clock: { [now, step] in
+                let advance = UInt64(step.withLock { $0 } * 1e9)
                 return now.withLock { $0 += advance; return $0 }
             })
         }
@@ -126,34 +123,19 @@ import TraceFSTesting
         #expect(rotator.check() < 1)
     }
 
-    /// Tables go on filling while a look reads them and until the next look: a table that would
-    /// be full by then is rotated now, below the mark.
-    @Test func aSlowLookRotatesBeforeTheMarkWhenTheTableWouldFillBeforeTheNextLook() throws {
+    /// Tables go on filling while a look reads them and while a rotation waits its turn: a
+    /// table that will pass the mark by then is rotated now.
+    @Test func aSlowLookRotatesBeforeTheMarkWhenTheFillRateWouldPassIt() throws {
         let rig = try Rig()
         rig.fill(Self.waking, Self.wakingCommand, entries: 100)
         rig.rotator.check()
         rig.advance(1)
-        rig.fill(Self.waking, Self.wakingCommand, entries: 500)
-        rig.ticks.withLock { $0 = [0, 3] }
-        // 400 new entries over 4 s (100/s), and a look of 3 s: the lead is 6 s, so 500 entries
-        // are projected to 1100, past the size (1024), before the next look could rotate.
+        rig.fill(Self.waking, Self.wakingCommand, entries: 400)
+        rig.step.withLock { $0 = 0.5 }
+        // 300 a second (measured over 1.5 s: 200/s), and a look of 0.5 s: the lead is 1 s, so 400
+        // entries are projected past 512 before a rotation decided now could empty the table.
         rig.rotator.check()
         #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 1)
-    }
-
-    /// A rotation misses the pairs in flight: one that would only pass the mark before the next
-    /// look waits for it, and the next look comes sooner.
-    @Test func aProjectionPastTheMarkButNotTheSizeWaitsForTheNextLook() throws {
-        let rig = try Rig()
-        rig.fill(Self.waking, Self.wakingCommand, entries: 100)
-        rig.rotator.check()
-        rig.advance(1)
-        rig.fill(Self.waking, Self.wakingCommand, entries: 500)
-        rig.ticks.withLock { $0 = [0, 0.5] }
-        // 400 over 1.5 s (267/s), a lead of 1 s: 767 projected, past the mark (512), short of 1024.
-        let next = rig.rotator.check()
-        #expect(rig.sample("ftrace_exporter_trigger_set_rotations", [Label("set", "wakeup_latency")]) == 0)
-        #expect(next <= 0.5, "the next look follows the last one as soon as it may")
     }
 
     /// The refresh takes the rotator's latest reading of a file that holds only bookkeeping

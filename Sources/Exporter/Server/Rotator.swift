@@ -91,9 +91,8 @@ public final class Rotator: Sendable {
         let now = clock()
         share(files, sets: sets, config: all, at: now)
         // Tables go on filling until the next look has read them, which comes no sooner than this
-        // look took, and takes about as long again: a table that would be full by then is rotated
-        // now. One that would only pass the mark waits for that look: a rotation is blind to the
-        // pairs in flight, so none is spent before it is needed.
+        // look took, and takes about as long again: a table that would pass the mark within
+        // that is rotated now.
         let lead = 2 * Double(now &- start) / 1e9
         for set in sets {
             let name = set.name
@@ -104,7 +103,7 @@ public final class Rotator: Sendable {
                 let mark = config.highWaterMark * Double(table.size)
                 let rate = record(table, set: name, at: now, emptiedAt: controller.bookkeepingEmptied(name))
                 let projected = Double(table.entries) + rate * lead
-                if Double(table.entries) >= mark || projected >= Double(table.size) {
+                if projected >= mark {
                     full = full ?? table
                 } else if rate > 0 {
                     next = min(next, ((mark - Double(table.entries)) / rate - lead) / 2)
