@@ -157,6 +157,22 @@ import TraceFSTesting
         #expect(try c.status(of: "wakeup_latency").state == .installed)
     }
 
+    /// The instance goes when nothing is left in it: an event without a trigger file (the
+    /// kernel's ftrace/* events) holds nothing; a trigger file that cannot be read may, so the
+    /// instance stays.
+    @Test func theInstanceGoesUnlessAnEventsTriggersCannotBeRead() throws {
+        for (errno, stays) in [(ENOENT, false), (EIO, true)] {
+            let fs = FakeKernelTraceFS()
+            let c = try controller(fs)
+            try c.install("wakeup_latency")
+            // The removal reads each trigger file of the set twice (look, read-back); the
+            // instance check reads every event's file after that.
+            fs.failRead("\(Self.instance)events/sched/sched_wakeup/trigger", with: errno)
+            try c.remove("wakeup_latency")
+            #expect(fs.exists("instances/ftrace_exporter") == stays, "\(errnoName(errno))")
+        }
+    }
+
     @Test func unknownSetsWriteNothing() throws {
         let fs = FakeKernelTraceFS()
         let c = try controller(fs)

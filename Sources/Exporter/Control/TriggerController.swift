@@ -410,9 +410,14 @@ public final class TriggerController: @unchecked Sendable {
     /// Events of an instance whose trigger file holds any trigger (comment lines aside).
     func eventsWithTriggers(in instance: TraceInstance) throws(TraceFSError) -> [EventName] {
         try fs.events(in: instance).filter { event in
-            // One that cannot be read may hold triggers: the instance stays rather than take
-            // someone's triggers with it.
-            guard let bytes = try? fs.readTrigger(event, in: instance) else { return true }
+            // Events without a trigger file (the ftrace/* ones) hold none; one that cannot be
+            // read may: the instance stays rather than take someone's triggers with it.
+            let bytes: [UInt8]
+            do throws(TraceFSError) {
+                bytes = try fs.readTrigger(event, in: instance)
+            } catch {
+                return !error.isNotFound
+            }
             return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { !$0.hasPrefix("#") && !$0.allSatisfy(\.isWhitespace) }
         }
     }
