@@ -36,7 +36,7 @@ struct ServerMain {
         var adminAuth: AdminAuth?
         if let tokenFile = options.adminTokenFile {
             do {
-                adminAuth = AdminAuth(token: try SecretFile.read(tokenFile))
+                adminAuth = AdminAuth(token: try SecretFile.readToken(tokenFile))
             } catch {
                 logger.error("cannot use the admin token file", metadata: ["file": "\(tokenFile)", "err": "\(error)"])
                 exit(2)

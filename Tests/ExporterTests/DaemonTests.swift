@@ -14,7 +14,7 @@ import TestKit
         let tracefs: HostTraceFS
 
         /// `refreshInterval`: the `--refresh.interval` flag, which overrides the configuration's.
-        init(_ extraArguments: [String] = [], token: String? = "s3cret", tokenMode: Int = 0o600, tokenOwner: uid_t? = nil,
+        init(_ extraArguments: [String] = [], token: String? = "s3cret-admin-token", tokenMode: Int = 0o600, tokenOwner: uid_t? = nil,
              separateAdmin: Bool = false, config: String? = nil, refreshInterval: String? = "1h") throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -138,19 +138,19 @@ import TestKit
         #expect(metrics.text.contains("values are cached") || metrics.text.contains("Values are cached"))
         try PromtoolCheck.passes(metrics.text)
 
-        let status = try get(d.port, "/api/v1/status", token: "s3cret")
+        let status = try get(d.port, "/api/v1/status", token: "s3cret-admin-token")
         #expect(status.status == 200)
         #expect(status.text.contains("\"hist_triggers\":false"))
         #expect(status.text.contains("CONFIG_HIST_TRIGGERS"))
 
-        let install = try get(d.port, "/api/v1/trigger-sets/wakeup_latency/install", method: "POST", token: "s3cret")
+        let install = try get(d.port, "/api/v1/trigger-sets/wakeup_latency/install", method: "POST", token: "s3cret-admin-token")
         #expect(install.status == 503)
         #expect(install.text.contains("CONFIG_HIST_TRIGGERS"))
 
-        for token in [nil, "wrong", "s3cre", "s3cret2"] as [String?] {
+        for token in [nil, "wrong", "s3cre", "s3cret-admin-token2"] as [String?] {
             #expect(try get(d.port, "/api/v1/status", token: token).status == 401)
         }
-        #expect(try get(d.port, "/api/v1/trigger-sets/nope/install", method: "POST", token: "s3cret").status == 404)
+        #expect(try get(d.port, "/api/v1/trigger-sets/nope/install", method: "POST", token: "s3cret-admin-token").status == 404)
         #expect(try get(d.port, "/nope").status == 404)
         let wrongMethod = try get(d.port, "/metrics", method: "DELETE")
         #expect(wrongMethod.status == 405)
@@ -186,7 +186,7 @@ import TestKit
         let big = d.dir.appendingPathComponent("big")
         try Data(count: 1 << 20).write(to: big)
         let (_, _, refused) = try Self.curl(["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary", "@\(big.path)",
-                                             "-H", "Authorization: Bearer s3cret", "http://127.0.0.1:\(d.port)/api/v1/remove-all"])
+                                             "-H", "Authorization: Bearer s3cret-admin-token", "http://127.0.0.1:\(d.port)/api/v1/remove-all"])
         #expect(String(decoding: refused, as: UTF8.self) == "413")
     }
 
@@ -206,8 +206,8 @@ import TestKit
         defer { _ = d.stop() }
         try d.waitReady()
         let adminPort = try #require(d.adminPort)
-        #expect(try get(d.port, "/api/v1/status", token: "s3cret").status == 404)
-        #expect(try get(adminPort, "/api/v1/status", token: "s3cret").status == 200)
+        #expect(try get(d.port, "/api/v1/status", token: "s3cret-admin-token").status == 404)
+        #expect(try get(adminPort, "/api/v1/status", token: "s3cret-admin-token").status == 200)
         #expect(try get(adminPort, "/metrics").status == 404)
     }
 
@@ -278,8 +278,8 @@ import TestKit
         let d = try Daemon(config: Self.configWithSet("first", refresh: "1h"), refreshInterval: nil)
         defer { _ = d.stop() }
         try d.waitReady()
-        func setNames() throws -> String { try get(d.port, "/api/v1/trigger-sets", token: "s3cret").text }
-        func status() throws -> String { try get(d.port, "/api/v1/status", token: "s3cret").text }
+        func setNames() throws -> String { try get(d.port, "/api/v1/trigger-sets", token: "s3cret-admin-token").text }
+        func status() throws -> String { try get(d.port, "/api/v1/status", token: "s3cret-admin-token").text }
         func hangUp(waitingFor text: String, occurrence: Int) {
             kill(d.process.processIdentifier, SIGHUP)
             let deadline = Date().addingTimeInterval(10)

@@ -118,7 +118,7 @@ import Testing
         try d.waitReady()
         for name in ["..%2F..%2Fetc", "%2e%2e", "wakeup_latency%0Ahist:keys=pid", "!wakeup_latency", "wakeup_latency:pause",
                      "hist:keys=pid", "%00", String(repeating: "a", count: 300)] {
-            let r = try DaemonTests.curl(["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "Authorization: Bearer s3cret",
+            let r = try DaemonTests.curl(["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "Authorization: Bearer s3cret-admin-token",
                                           "http://127.0.0.1:\(d.port)/api/v1/trigger-sets/\(name)/install"])
             #expect(String(decoding: r.2, as: UTF8.self) == "404", "\(name)")
         }

@@ -160,33 +160,43 @@ import TestKit
         do { _ = try WebConfigLoader.load(path: file) } catch { #expect(!error.description.contains("NotAHashButASecretPassword")) }
     }
 
-    @Test("a web configuration or key file readable by others is refused with a chmod hint; group-readable is fine")
-    func worldReadableSecrets() throws {
+    /// One rule for every file that holds a secret, the admin token's: no access for group or
+    /// others. A web configuration that only names files holds no secret; one with password
+    /// hashes does, and the error points at `basic_auth_users`.
+    @Test("secret files follow the token's rule; a web configuration without secrets may be readable")
+    func secretFilesFollowOneRule() throws {
         let yaml = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
-        let readable = try writeConfig(yaml, mode: 0o644)
-        do {
-            _ = try WebConfigLoader.load(path: readable)
-            Issue.record("accepted a world-readable web configuration")
-        } catch {
-            #expect(error.message.contains("chmod"), "\(error)")
-            #expect(error.message.contains("readable by others"))
-        }
-        let file = try writeConfig(yaml, mode: 0o640)
+        let file = try writeConfig(yaml, mode: 0o644)
         _ = try WebConfigLoader.load(path: file)
-        let key = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("server.key").path
-        try FileManager.default.setAttributes([.posixPermissions: 0o604], ofItemAtPath: key)
+
+        let withUsers = try writeConfig("basic_auth_users:\n  alice: \(Self.goHash)\n", mode: 0o640)
         do {
-            _ = try WebConfigLoader.load(path: file)
-            Issue.record("accepted a world-readable key")
+            _ = try WebConfigLoader.load(path: withUsers)
+            Issue.record("accepted password hashes readable by a group")
         } catch {
-            #expect(error.field == "tls_server_config.key_file")
-            #expect(error.line == 3)
-            #expect(error.message.contains("chmod o-r"), "\(error)")
+            #expect(error.field == "basic_auth_users")
+            #expect(error.line == 2)
+            #expect(error.message.contains("password hashes") && error.message.contains("chmod 600"), "\(error)")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: withUsers)
+        _ = try WebConfigLoader.load(path: withUsers)
+
+        let key = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("server.key").path
+        for mode in [0o604, 0o640, 0o620] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: key)
+            do {
+                _ = try WebConfigLoader.load(path: file)
+                Issue.record("accepted a key file of mode \(String(mode, radix: 8))")
+            } catch {
+                #expect(error.field == "tls_server_config.key_file")
+                #expect(error.line == 3)
+                #expect(error.message.contains("private key") && error.message.contains("chmod 600"), "\(error)")
+            }
         }
         // The certificate and CA are public: their mode does not matter.
         let cert = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("server.crt").path
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: cert)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: key)
         _ = try WebConfigLoader.load(path: file)
     }
 

@@ -46,7 +46,7 @@ import TestKit
         #expect(ok.headers.contains("X-Content-Type-Options: nosniff"))
 
         for arguments in [[], ["-u", "prometheus:wrong"], ["-u", "nobody:\(Self.password)"], ["-u", "prometheus:"],
-                          ["-H", "Authorization: Bearer s3cret"]] {
+                          ["-H", "Authorization: Bearer s3cret-admin-token"]] {
             let refused = try https(d.port, "/metrics", arguments)
             #expect(refused.httpCode == 401, "\(arguments): \(refused)")
             #expect(refused.headers.contains("WWW-Authenticate: Basic realm=\"ftrace_exporter\""))
@@ -63,7 +63,7 @@ import TestKit
 
         // The admin API keeps its bearer token: with it, no basic auth is asked; without, basic
         // auth comes first and then the token is still required.
-        let admin = try https(d.port, "/api/v1/status", ["-H", "Authorization: Bearer s3cret"])
+        let admin = try https(d.port, "/api/v1/status", ["-H", "Authorization: Bearer s3cret-admin-token"])
         #expect(admin.ok, "\(admin)")
         #expect(try https(d.port, "/api/v1/status", ["-H", "Authorization: Bearer wrong"]).httpCode == 401)
         #expect(try https(d.port, "/api/v1/status", basic).httpCode == 401)
@@ -71,7 +71,7 @@ import TestKit
 
         // Neither the password nor the token reaches the log.
         #expect(!d.logText.contains(Self.password))
-        #expect(!d.logText.contains("s3cret"))
+        #expect(!d.logText.contains("s3cret-admin-token"))
     }
 
     @Test("mutual TLS: the daemon requires and verifies client certificates on both listeners")
@@ -83,8 +83,8 @@ import TestKit
         #expect(!(try https(d.port, "/metrics").ok), "no client certificate")
         #expect(!(try https(d.port, "/metrics", ["--cert", pki.path("other-server.crt"), "--key", pki.path("other-server.key")]).ok),
                 "a certificate from another CA")
-        #expect(try https(adminPort, "/api/v1/status", clientCert + ["-H", "Authorization: Bearer s3cret"]).ok)
-        #expect(!(try https(adminPort, "/api/v1/status", ["-H", "Authorization: Bearer s3cret"]).ok))
+        #expect(try https(adminPort, "/api/v1/status", clientCert + ["-H", "Authorization: Bearer s3cret-admin-token"]).ok)
+        #expect(!(try https(adminPort, "/api/v1/status", ["-H", "Authorization: Bearer s3cret-admin-token"]).ok))
         #expect(d.logText.contains("TLS client certificate rejected") || d.logText.contains("http server"), "\(d.logText)")
     }
 
@@ -108,12 +108,12 @@ import TestKit
         }
         let readableConfig = try webConfig(Self.serverTLS)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: readableConfig)
-        try expectRefusal(readableConfig, ["chmod", "readable by others"])
+        try expectRefusal(readableConfig, ["chmod 600", "password hashes", "basic_auth_users"])
 
         let readableKey = try webConfig(Self.serverTLS)
         let key = URL(fileURLWithPath: readableKey).deletingLastPathComponent().appendingPathComponent("server.key").path
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
-        try expectRefusal(readableKey, ["chmod o-r", "tls_server_config.key_file", "web.yml:3:"])
+        try expectRefusal(readableKey, ["chmod 600", "tls_server_config.key_file", "web.yml:3:"])
 
         let invalid = try webConfig(Self.serverTLS + "\nclient_auth_type: Maybe", users: false)
         try expectRefusal(invalid, ["web.yml:4:", "tls_server_config.client_auth_type", "unknown client_auth_type"])

@@ -11,8 +11,9 @@ import Musl
 /// (`docs/web-configuration.md`); every problem is a `ConfigError` naming file, line and field.
 ///
 /// Differences from the toolkit, all refusals rather than silent changes:
-/// - the file itself and the private key file must not be readable by others (they hold password
-///   hashes and the key): `chmod o-r` them;
+/// - the private key file, and this file when it holds `basic_auth_users` (password hashes), follow
+///   the rule of every secret file (`SecretFile`): mode 0600 or 0400, owned by root or the
+///   exporter's user;
 /// - VerifyClientCertIfGiven and RequireAndVerifyClientCert need `client_ca_file` (or
 ///   `client_ca`): Go would fall back to the system's public authorities;
 /// - `cipher_suites` must be a list GnuTLS can enable exactly (see `TLSConfiguration.priorities`);
@@ -37,14 +38,18 @@ public enum WebConfigLoader {
     /// Reads and checks `path`, and the certificate, key and CA files it names (relative paths
     /// are taken from the file's directory, as in the toolkit).
     public static func load(path: String) throws(ConfigError) -> WebConfig {
-        let text = try readSecretFileText(path) { message in
+        let contents = try readFile(path, secret: nil) { message in
             ConfigError(file: path, line: nil, column: nil, field: "", message: message)
         }
-        return try load(yaml: text, file: path)
+        guard let text = String(validating: contents.bytes, as: UTF8.self) else {
+            throw ConfigError(file: path, line: nil, column: nil, field: "", message: "not UTF-8 text")
+        }
+        return try load(yaml: text, file: path, contents: contents)
     }
 
-    /// Parses `yaml` as if read from `file` (whose directory anchors relative paths).
-    public static func load(yaml: String, file: String) throws(ConfigError) -> WebConfig {
+    /// Parses `yaml` as if read from `file` (whose directory anchors relative paths); with the
+    /// file's `contents`, its mode is checked when it holds password hashes.
+    public static func load(yaml: String, file: String, contents: FileContents? = nil) throws(ConfigError) -> WebConfig {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -67,6 +72,9 @@ public enum WebConfigLoader {
             if let headers = m["headers"] { config.headers = try loadHeaders(headers) }
         }
         if let u = top["basic_auth_users"] {
+            if let contents, let problem = SecretFile.problem(with: contents, path: file, holding: "password hashes (basic_auth_users)") {
+                throw u.error(problem)
+            }
             let (users, authenticator) = try loadUsers(u)
             config.users = users
             config.basicAuth = authenticator
@@ -106,8 +114,8 @@ public enum WebConfigLoader {
             let name = try fileField.string()
             if name.isEmpty { return nil }
             let path = name.hasPrefix("/") ? name : directory + "/" + name
-            let bytes = try readFile(path, secret: secret) { message in fileField.error(message) }
-            return (bytes, fileField)
+            let contents = try readFile(path, secret: secret ? "a private key" : nil) { message in fileField.error(message) }
+            return (contents.bytes, fileField)
         }
         let certificate = try pem("cert", "cert_file")
         let key = try pem("key", "key_file", secret: true)
@@ -256,37 +264,18 @@ public enum WebConfigLoader {
         return directory.isEmpty ? "/" : directory
     }
 
-    static func readSecretFileText(_ path: String, error: (String) -> ConfigError) throws(ConfigError) -> String {
-        let bytes = try readFile(path, secret: true, error: error)
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw error("not UTF-8 text") }
-        return text
-    }
+    /// The largest web configuration, certificate or key file read.
+    static let maximumFileBytes = 16 << 20
 
-    /// Reads a whole file; with `secret`, refuses one that others may read (mode & 0o004),
-    /// checked on the open file so the answer is about what was read.
-    static func readFile(_ path: String, secret: Bool, error: (String) -> ConfigError) throws(ConfigError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw error("cannot read \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) != 0 { throw error("cannot stat \(path): \(String(cString: strerror(errno)))") }
-        if (st.st_mode & S_IFMT) != S_IFREG { throw error("\(path) is not a regular file") }
-        if secret && st.st_mode & 0o004 != 0 {
-            throw error(
-                "\(path) is readable by others (mode \(String(st.st_mode & 0o777, radix: 8))) and holds secrets; chmod o-r \(path) (e.g. chmod 600, or 640 with a group the exporter runs as)")
+    /// Reads a whole file; when it holds a `secret`, the rule of every secret file applies.
+    static func readFile(_ path: String, secret: String?, error makeError: (String) -> ConfigError) throws(ConfigError) -> FileContents {
+        let contents: FileContents
+        do {
+            contents = try SecretFile.readRegularFile(path, limit: maximumFileBytes, what: "a web configuration, certificate or key")
+        } catch {
+            throw makeError(error.description)
         }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw error("cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-            if bytes.count > 16 << 20 { throw error("\(path) is larger than 16 MiB") }
-        }
-        return bytes
+        if let secret, let problem = SecretFile.problem(with: contents, path: path, holding: secret) { throw makeError(problem) }
+        return contents
     }
 }
