@@ -18,7 +18,9 @@ let package = Package(
         // Pure: metric families to Prometheus text 0.0.4 and OpenMetrics 1.0 bytes.
         .target(name: "Exposition"),
         // The one door to tracefs.
-        .target(name: "TraceFS", dependencies: ["HistFormat"]),
+        .target(name: "TraceFS", dependencies: ["HistFormat", "CLinux"]),
+        // Linux headers Swift's Glibc module leaves out (statfs).
+        .systemLibrary(name: "CLinux"),
         // A pthread mutex and a value behind one, visible to ThreadSanitizer.
         .target(name: "Locking"),
         // An in-memory model of the kernel's tracefs control semantics, for tests.

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CLinux
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -73,6 +74,13 @@ enum SystemCalls {
     static func accessError(_ path: String) -> Int32 {
         var st = stat()
         return stat(path, &st) == 0 ? 0 : errno
+    }
+
+    /// The statfs magic of the filesystem `path` is on; nil when statfs fails.
+    static func filesystemMagic(_ path: String) -> UInt64? {
+        var info = statfs()
+        guard statfs(path, &info) == 0 else { return nil }
+        return UInt64(UInt(bitPattern: Int(info.f_type)))
     }
 
     enum FileKind { case directory, file, other }

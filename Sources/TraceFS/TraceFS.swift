@@ -101,9 +101,15 @@ public struct TraceFS: TraceFileReader {
     ) throws(TraceFSError) -> TraceFS {
         if let explicitPath, !explicitPath.isEmpty {
             let fs = TraceFS(root: explicitPath)
-            guard SystemCalls.kind(explicitPath) == .directory else { throw .system(ENOENT, explicitPath) }
-            guard fs.exists("events") else { throw TraceFSError(.notTraceFS, path: explicitPath) }
-            return fs
+            switch SystemCalls.kind(explicitPath) {
+            case .directory: break
+            case nil: throw .system(SystemCalls.accessError(explicitPath), explicitPath)
+            case .file, .other: throw TraceFSError(.notADirectory, path: explicitPath)
+            }
+            if fs.exists("events") { return fs }
+            let errno = SystemCalls.accessError(fs.path("events"))
+            if errno == EACCES || errno == EPERM { throw .system(errno, explicitPath) }
+            throw TraceFSError(.notTraceFS(filesystem: Filesystem.name(of: explicitPath)), path: explicitPath)
         }
         for candidate in candidates {
             if SystemCalls.kind(candidate + "/events") == .directory { return TraceFS(root: candidate) }
@@ -122,6 +128,15 @@ public struct TraceFS: TraceFileReader {
             }
         }
         throw TraceFSError(.notMounted(searched: candidates), path: "")
+    }
+
+    /// Whether `root` is the kernel's tracefs, which the exporter writes to; nil when it is,
+    /// else why nothing will be written there.
+    public var writeRefusal: String? {
+        if Filesystem.isTraceFS(root) { return nil }
+        let errno = SystemCalls.accessError(root)
+        if errno != 0 { return "tracefs is not available at \(root): \(errnoName(errno))" }
+        return TraceFSError(.notAMount(filesystem: Filesystem.name(of: root)), path: root).description
     }
 
     public func path(_ relativePath: String) -> String { relativePath.isEmpty ? root : root + "/" + relativePath }

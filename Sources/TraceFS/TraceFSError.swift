@@ -11,8 +11,13 @@ public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible 
     public enum Kind: Equatable, Sendable {
         /// No tracefs mount was found in any of the places searched.
         case notMounted(searched: [String])
-        /// The path exists but is not a tracefs root (no `events/` directory).
-        case notTraceFS
+        /// The path is a directory but not a tracefs root (no `events/` directory); the
+        /// filesystem it is on, named.
+        case notTraceFS(filesystem: String)
+        /// The path is a file, not the directory tracefs is mounted on.
+        case notADirectory
+        /// A write to a tree that is not a tracefs mount: captured files are read, never written.
+        case notAMount(filesystem: String)
         /// A system call failed.
         case system(errno: Int32)
         /// The file holds more than the reader accepts.
@@ -38,8 +43,14 @@ public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible 
         switch kind {
         case .notMounted(let searched):
             return "tracefs not found (searched \(searched.joined(separator: ", ")) and /proc/mounts); mount it with 'mount -t tracefs nodev /sys/kernel/tracing' or pass --path.tracefs"
-        case .notTraceFS:
-            return "\(path): not a tracefs root (no events/ directory)"
+        case .notTraceFS(let filesystem) where filesystem == "sysfs":
+            return "\(path): tracefs is not mounted there (it is an empty sysfs directory); mount it with 'mount -t tracefs nodev \(path)'"
+        case .notTraceFS(let filesystem):
+            return "\(path): not tracefs (a directory on \(filesystem) without an events/ directory); tracefs is usually mounted at /sys/kernel/tracing"
+        case .notADirectory:
+            return "\(path): not a directory; --path.tracefs and tracefs.path name the directory tracefs is mounted on, e.g. /sys/kernel/tracing"
+        case .notAMount(let filesystem):
+            return "\(path): not a tracefs mount (it is on \(filesystem)): the exporter reads such a tree of captured files but never writes to it"
         case .tooLarge(let limit):
             return "\(path): larger than \(Self.describe(bytes: limit)), the most the exporter reads of such a file"
         case .system(let errno) where errno == EACCES || errno == EPERM:

@@ -11,22 +11,39 @@ public protocol TraceFileSystem: TraceFileReader {
     func makeDirectory(_ relativePath: String) throws(TraceFSError)
     /// `rmdir` (removes an instance).
     func removeDirectory(_ relativePath: String) throws(TraceFSError)
+    /// Why this tree must not be written to (it is not the kernel's tracefs), or nil.
+    var writeRefusal: String? { get }
 }
 
+/// Every write checks the filesystem first: a fixture tree or a directory named by mistake is
+/// read like tracefs, but appending "triggers" to its files would only damage them.
 extension TraceFS: TraceFileSystem {
     public func append(_ relativePath: String, _ text: String) throws(TraceFSError) {
+        try requireKernelTraceFS()
         try SystemCalls.appendOnce(path(relativePath), text)
     }
 
     public func truncate(_ relativePath: String) throws(TraceFSError) {
+        try requireKernelTraceFS()
         try SystemCalls.truncate(path(relativePath))
     }
 
     public func makeDirectory(_ relativePath: String) throws(TraceFSError) {
+        try requireKernelTraceFS()
         try SystemCalls.makeDirectory(path(relativePath))
     }
 
     public func removeDirectory(_ relativePath: String) throws(TraceFSError) {
+        try requireKernelTraceFS()
         try SystemCalls.removeDirectory(path(relativePath))
     }
+
+    private func requireKernelTraceFS() throws(TraceFSError) {
+        if !Filesystem.isTraceFS(root) { throw TraceFSError(.notAMount(filesystem: Filesystem.name(of: root)), path: root) }
+    }
+}
+
+extension TraceFileSystem {
+    /// Models of the kernel take writes.
+    public var writeRefusal: String? { nil }
 }

@@ -150,6 +150,9 @@ struct FtraceExporterCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let features = tracefs.features()
+        if let refusal = tracefs.writeRefusal {
+            logger.info("reading captured files, not the kernel", metadata: ["detail": "\(refusal)"])
+        }
         if !features.histTriggers {
             logger.warning(
                 "this kernel has no hist triggers (CONFIG_HIST_TRIGGERS is off): only exporter metrics are available",

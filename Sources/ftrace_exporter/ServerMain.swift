@@ -56,20 +56,35 @@ struct ServerMain {
         }
 
         let tracefs: TraceFS
+        var located = true
         do {
             tracefs = try TraceFS.locate(explicitPath: options.tracefsPath ?? config.tracefsPath)
         } catch {
             // Keep serving the exporter's own metrics; the logs and ftrace_kernel_feature say why the rest is missing.
             logger.error("tracefs unavailable; serving only the exporter's own metrics", metadata: ["err": "\(error)"])
             tracefs = TraceFS(root: options.tracefsPath ?? (config.tracefsPath.isEmpty ? TraceFS.standardLocations[0] : config.tracefsPath))
+            located = false
         }
         let features = tracefs.features()
         logger.info("starting", metadata: [
             "version": "\(ExporterVersion.version)", "revision": "\(ExporterVersion.revision)", "tracefs": "\(tracefs.root)", "instance": "\(config.instance)",
             "hist_triggers": "\(features.histTriggers)", "synthetic_events": "\(features.syntheticEvents)",
         ])
-        if !features.histTriggers {
+        var instanceLock: InstanceLock?
+        let refusal = tracefs.writeRefusal
+        if located, let refusal {
+            logger.warning("reading captured files, not the kernel: nothing will be installed or removed", metadata: ["detail": "\(refusal)"])
+        }
+        if located && !features.histTriggers {
             logger.warning("this kernel has no hist triggers (CONFIG_HIST_TRIGGERS is off): only exporter metrics are available")
+        }
+        if located && refusal == nil {
+            do {
+                instanceLock = try InstanceLock.acquire(in: tracefs, instance: config.traceInstance)
+            } catch {
+                logger.error("cannot start", metadata: ["err": "\(error)"])
+                exit(1)
+            }
         }
 
         let controller = TriggerController(fs: tracefs, config: config, logger: logger)
@@ -120,7 +135,7 @@ struct ServerMain {
         }
         let process = RunningExporter(
             servers: servers, controller: controller, refresher: refresher, rotator: rotator, metrics: metrics, tracefs: tracefs,
-            webGuard: webGuard, options: options, logger: logger)
+            instanceLock: instanceLock, webGuard: webGuard, options: options, logger: logger)
         let queue = DispatchQueue(label: "ftrace_exporter.lifecycle")
         queue.async {
             // Failures are logged by the controller and shown in the trigger set state.
@@ -151,14 +166,17 @@ final class RunningExporter: @unchecked Sendable {
     let rotator: Rotator
     let metrics: ExporterMetrics
     let tracefs: TraceFS
+    /// Held until the process exits; the kernel releases it however the process ends.
+    let instanceLock: InstanceLock?
     let webGuard: WebGuard
     let options: ServerOptions
     let logger: Logger
 
     init(
         servers: [HTTPServer], controller: TriggerController, refresher: Refresher, rotator: Rotator, metrics: ExporterMetrics,
-        tracefs: TraceFS, webGuard: WebGuard, options: ServerOptions, logger: Logger
+        tracefs: TraceFS, instanceLock: InstanceLock?, webGuard: WebGuard, options: ServerOptions, logger: Logger
     ) {
+        self.instanceLock = instanceLock
         self.servers = servers
         self.controller = controller
         self.refresher = refresher
@@ -205,6 +223,11 @@ final class RunningExporter: @unchecked Sendable {
             if options.tracefsPath == nil && fresh.tracefsPath != current.tracefsPath {
                 throw ReloadConflict(reasons: [
                     "tracefs.path changes from '\(current.tracefsPath)' to '\(fresh.tracefsPath)': restart the exporter to use another tracefs",
+                ])
+            }
+            if instanceLock != nil && fresh.instance != current.instance {
+                throw ReloadConflict(reasons: [
+                    "instance changes from '\(current.instance)' to '\(fresh.instance)': the exporter holds its instance for as long as it runs; restart it to use another",
                 ])
             }
             try controller.replaceConfig(fresh)

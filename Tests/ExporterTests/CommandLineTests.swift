@@ -123,7 +123,7 @@ import Testing
 
     @Test func jsonLogsAndVersion() throws {
         let r = try run(["--once", "--log.format", "json", "--path.tracefs", Fixtures.trees.appendingPathComponent("no-hist-triggers").path])
-        let line = try #require(r.stderr.split(separator: "\n").first)
+        let line = try #require(r.stderr.split(separator: "\n").first { $0.contains("CONFIG_HIST_TRIGGERS") })
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
         #expect(object?["level"] == "warn", "the level names --log.level takes")
         #expect(object?["msg"]?.contains("CONFIG_HIST_TRIGGERS") == true)
@@ -139,6 +139,19 @@ import Testing
         let bad = try run(["--log.level", "loud"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--log.level"))
+    }
+
+    /// A wrong --path.tracefs is named for what it is, not as a kernel without hist triggers.
+    @Test("a path that is not tracefs says what it is", arguments: [
+        ("/etc/passwd", "not a directory"),
+        ("/", "not tracefs (a directory on"),
+        ("/nonexistent/tracing", "ENOENT"),
+    ])
+    func aPathThatIsNotTraceFS(path: String, message: String) throws {
+        let r = try run(["--once", "--path.tracefs", path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(!r.stderr.contains("CONFIG_HIST_TRIGGERS"), "\(r.stderr)")
     }
 
     /// A configuration file has a bound: /dev/zero or a log named by mistake is refused at

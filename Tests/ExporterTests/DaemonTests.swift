@@ -1,3 +1,4 @@
+import Exporter
 import Foundation
 import Testing
 import TestKit
@@ -12,10 +13,13 @@ import TestKit
         var port = 0
         var adminPort: Int?
         let tracefs: HostTraceFS
+        /// Each daemon has a tracefs instance of its own: one exporter may hold an instance.
+        let instance: String
 
         /// `refreshInterval`: the `--refresh.interval` flag, which overrides the configuration's.
         init(_ extraArguments: [String] = [], token: String? = "s3cret-admin-token", tokenMode: Int = 0o600, tokenOwner: uid_t? = nil,
-             separateAdmin: Bool = false, config: String? = nil, refreshInterval: String? = "1h") throws {
+             separateAdmin: Bool = false, config: String? = nil, refreshInterval: String? = "1h", instance: String? = nil) throws {
+            self.instance = instance ?? DaemonTests.uniqueInstance()
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             log = dir.appendingPathComponent("exporter.log")
@@ -42,11 +46,9 @@ import TestKit
                 arguments += ["--admin.token-file", file.path]
             }
             if separateAdmin { arguments += ["--admin.listen-address", "127.0.0.1:0"] }
-            if let config {
-                let file = dir.appendingPathComponent("config.yml")
-                try config.write(to: file, atomically: true, encoding: .utf8)
-                arguments += ["--config.file", file.path]
-            }
+            let file = dir.appendingPathComponent("config.yml")
+            try withInstance(config ?? DefaultConfig.yaml).write(to: file, atomically: true, encoding: .utf8)
+            arguments += ["--config.file", file.path]
             let binary = try #require(CommandLineTests.binary())
             process.executableURL = binary
             process.arguments = arguments + extraArguments
@@ -56,6 +58,12 @@ import TestKit
         }
 
         var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+        /// `config` with this daemon's instance: the built-in configuration's replaced, or a
+        /// `tracefs` section added to one that has none.
+        func withInstance(_ config: String) -> String {
+            DaemonTests.configuration(config, instance: instance)
+        }
 
         /// Waits for the listening lines and `ready`.
         func waitReady(timeout: Double = 20) throws {
@@ -157,7 +165,68 @@ import TestKit
         #expect(wrongMethod.headers.contains("Allow: GET, HEAD"))
         #expect(d.logText.contains("msg=\"admin request\" action=install code=503 remote=127.0.0.1:"))
         let instancesAfter = try FileManager.default.contentsOfDirectory(atPath: d.tracefs.path + "/instances").sorted()
-        #expect(instancesAfter == instancesBefore, "nothing made or removed in the host's tracefs")
+        #expect(instancesAfter == (instancesBefore + [d.instance]).sorted(), "only the exporter's instance is made in the host's tracefs")
+        #expect(d.stop() == 0)
+        let look = try HostTraceFS()
+        defer { look.release() }
+        let instancesAtStop = try FileManager.default.contentsOfDirectory(atPath: look.path + "/instances").sorted()
+        #expect(instancesAtStop == instancesBefore, "the instance goes at stop")
+    }
+
+    @Test("a tree of captured files is served but never written: admin actions are refused and SIGTERM leaves it as it was")
+    func capturedTreeIsNeverWritten() throws {
+        let tree = FileManager.default.temporaryDirectory.appendingPathComponent("captured-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Fixtures.trees.appendingPathComponent("default-config"), to: tree)
+        defer { try? FileManager.default.removeItem(at: tree) }
+        func contents() throws -> [String: Data] {
+            var files: [String: Data] = [:]
+            let walker = try #require(FileManager.default.enumerator(atPath: tree.path))
+            for case let path as String in walker where !path.hasSuffix("/") {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: tree.path + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                    files[path] = try Data(contentsOf: tree.appendingPathComponent(path))
+                }
+            }
+            return files
+        }
+        let before = try contents()
+        let d = try Daemon(["--path.tracefs", tree.path], instance: "ftrace_exporter")
+        defer { _ = d.stop() }
+        try d.waitReady()
+        #expect(d.logText.contains("reading captured files, not the kernel"), "\(d.logText)")
+        #expect(!d.logText.contains("adopted"))
+        for action in ["remove", "install"] {
+            let r = try get(d.port, "/api/v1/trigger-sets/wakeup_latency/\(action)", method: "POST", token: "s3cret-admin-token")
+            #expect(r.status == 503, "\(action): \(r.text)")
+            #expect(r.text.contains("not a tracefs mount"), "\(action): \(r.text)")
+        }
+        #expect(try get(d.port, "/metrics").text.contains("ftrace_wakeup_latency_seconds_bucket"), "the captured tables are served")
+        #expect(d.stop() == 0)
+        #expect(try contents() == before, "nothing in the tree changed")
+    }
+
+    @Test("one exporter per instance: a second is refused naming the first, another instance is fine, a killed holder leaves no lock")
+    func oneExporterPerInstance() throws {
+        let first = try Daemon()
+        defer { _ = first.stop() }
+        try first.waitReady()
+
+        let second = try Daemon(instance: first.instance)
+        second.process.waitUntilExit()
+        #expect(second.process.terminationStatus == 1)
+        #expect(second.logText.contains("is in use by another exporter, process \(first.process.processIdentifier)"), "\(second.logText)")
+        #expect(second.logText.contains("its own instance"))
+        _ = second.stop()
+
+        let other = try Daemon()
+        try other.waitReady()
+        #expect(other.stop() == 0)
+
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let successor = try Daemon(instance: first.instance)
+        try successor.waitReady()
+        #expect(successor.stop() == 0)
     }
 
     @Test func httpBehaviour() throws {
@@ -228,13 +297,16 @@ import TestKit
         let port = freePort()
         let tracefs = try HostTraceFS()
         defer { tracefs.release() }
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString).yml")
+        try Self.configuration(DefaultConfig.yaml, instance: Self.uniqueInstance()).write(to: config, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: config) }
         let binary = try #require(CommandLineTests.binary())
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
             "-c", "exec \"$0\" \"$@\" \(redirection)", binary.path,
             "--web.listen-address", "127.0.0.1:\(port)", "--path.tracefs", tracefs.path, "--refresh.interval", "1h",
-            "--log.level", "debug",
+            "--log.level", "debug", "--config.file", config.path,
         ]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -256,6 +328,16 @@ import TestKit
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+    }
+
+    static func uniqueInstance() -> String { "ftrace_exporter_test_\(UUID().uuidString.prefix(8).lowercased())" }
+
+    static func configuration(_ config: String, instance: String) -> String {
+        if config.contains("instance: ftrace_exporter ") {
+            return config.replacingOccurrences(of: "instance: ftrace_exporter ", with: "instance: \(instance) ")
+        }
+        precondition(!config.contains("tracefs:"), "a test configuration names its own tracefs section")
+        return "tracefs:\n  instance: \(instance)\n" + config
     }
 
     static func configWithSet(_ name: String, refresh: String) -> String {
@@ -287,7 +369,7 @@ import TestKit
         }
         #expect(try setNames().contains("\"name\":\"first\""))
 
-        try Self.configWithSet("second", refresh: "2s").replacingOccurrences(of: "enabled: false", with: "enabled: perhaps")
+        try d.withInstance(Self.configWithSet("second", refresh: "2s").replacingOccurrences(of: "enabled: false", with: "enabled: perhaps"))
             .write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
         func scraped(_ name: String) throws -> Double? {
             let line = try get(d.port, "/metrics").text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
@@ -304,7 +386,7 @@ import TestKit
         #expect(!(try setNames().contains("\"name\":\"second\"")))
         #expect(try status().contains("\"refresh_interval_seconds\":3600"))
 
-        try Self.configWithSet("second", refresh: "2s").write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
+        try d.withInstance(Self.configWithSet("second", refresh: "2s")).write(to: d.dir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
         hangUp(waitingFor: "configuration reloaded", occurrence: 1)
         #expect(d.logText.contains("configuration reloaded"))
         #expect(try scraped("ftrace_exporter_config_last_reload_successful") == 1)

@@ -34,7 +34,9 @@ import TraceFSTesting
             #expect(try c.status(of: "wakeup_latency").state == .partial || step.hasSuffix("ftrace_exporter_wakeup_lat/trigger"))
             // The fault passes; removing again finishes the job.
             #expect(try c.remove("wakeup_latency").state == .absent, "\(step) \(errno)")
-            #expect(!fs.exists("instances/ftrace_exporter"))
+            #expect(fs.exists("instances/ftrace_exporter"), "the instance is kept while the exporter runs")
+            #expect(c.removeOwned().isEmpty)
+            #expect(!fs.exists("instances/ftrace_exporter"), "and goes at stop")
         }
     }
 

@@ -305,7 +305,8 @@ import TraceFSTesting
         #expect(a.router.handle(request("POST", "/api/v1/trigger-sets/wakeup_latency/install")).status == 200)
         let r = a.router.handle(request("POST", "/api/v1/remove-all"))
         #expect(r.status == 200)
-        #expect(!a.fs.exists("instances/ftrace_exporter"))
+        #expect(!a.fs.exists("instances/ftrace_exporter/events/synthetic/ftrace_exporter_wakeup_lat"), "the set is gone")
+        #expect(a.fs.exists("instances/ftrace_exporter"), "the instance is kept (and locked) while the exporter runs")
     }
 }
 

@@ -16,7 +16,8 @@ import Testing
     @Test func explicitPathMustBeATraceFSRoot() throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(throws: TraceFSError(.notTraceFS, path: dir.path)) { try TraceFS.locate(explicitPath: dir.path) }
+        #expect(throws: TraceFSError(.notTraceFS(filesystem: Filesystem.name(of: dir.path)), path: dir.path)) { try TraceFS.locate(explicitPath: dir.path) }
+        #expect(throws: TraceFSError(.notADirectory, path: "/etc/passwd")) { try TraceFS.locate(explicitPath: "/etc/passwd") }
         #expect(throws: TraceFSError(.system(errno: ENOENT), path: dir.path + "/missing")) {
             try TraceFS.locate(explicitPath: dir.path + "/missing")
         }

@@ -191,6 +191,7 @@ public final class TriggerController: @unchecked Sendable {
     /// Why this kernel cannot run the set, or nil: checked before any write, so a preset
     /// written for another kernel fails with the missing piece named instead of a bare ENOENT.
     public func unsupportedReason(for set: TriggerSet, features known: TraceFeatures? = nil) -> String? {
+        if let refusal = fs.writeRefusal { return refusal }
         guard fs.exists("events") else {
             return "tracefs is not available at \(fs.root): mount it (mount -t tracefs nodev /sys/kernel/tracing)"
         }
@@ -365,6 +366,7 @@ public final class TriggerController: @unchecked Sendable {
     }
 
     private func remove(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
+        if let refusal = fs.writeRefusal { throw ControlError(.featureMissing("trigger set '\(set.name)' cannot be removed: \(refusal)")) }
         let before = try confirmedStatus(set)
         for (i, trigger) in set.triggers.enumerated().reversed() where before.triggers[i].present {
             try removeTrigger(trigger)
@@ -377,11 +379,11 @@ public final class TriggerController: @unchecked Sendable {
             }
         }
         owned.withLock { _ = $0.remove(set.name) }
-        removeInstanceIfUnused()
         return status(set)
     }
 
-    /// Removes our private instance when nothing is left in it. rmdir succeeds on an instance
+    /// Removes our private instance, at stop, when nothing is left in it: while the exporter
+    /// runs the instance stays, as its lock (`InstanceLock`) is held on it. rmdir succeeds on an instance
     /// that still holds triggers without variables and takes them with it, so triggers someone
     /// else put there keep the instance, and the log says where they are.
     func removeInstanceIfUnused() {
@@ -457,7 +459,7 @@ public final class TriggerController: @unchecked Sendable {
     public func startUp() -> [(set: String, error: ControlError)] {
         var failures: [(set: String, error: ControlError)] = []
         let config = self.config
-        for set in config.triggerSets {
+        for set in config.triggerSets where fs.writeRefusal == nil {
             let current = status(set)
             guard current.anyPresent else { continue }
             switch config.lifecycle.onStart {
@@ -520,6 +522,7 @@ public final class TriggerController: @unchecked Sendable {
                 failures.append((name, error))
             }
         }
+        if failures.isEmpty && fs.writeRefusal == nil { removeInstanceIfUnused() }
         return failures
     }
 
