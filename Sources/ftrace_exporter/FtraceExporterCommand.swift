@@ -84,11 +84,15 @@ struct FtraceExporterCommand: ParsableCommand {
             throw ValidationError("--log.format must be logfmt or json (got '\(logFormat)')")
         }
         if once && checkConfig { throw ValidationError("--once and --check-config cannot be combined") }
-        guard ListenAddress(listenAddress) != nil else {
+        guard let address = ListenAddress(listenAddress) else {
             throw ValidationError("--web.listen-address must be [host]:port, e.g. :9747 or 127.0.0.1:9747 or [::1]:9747 (got '\(listenAddress)')")
         }
-        if let adminListenAddress, ListenAddress(adminListenAddress) == nil {
-            throw ValidationError("--admin.listen-address must be [host]:port (got '\(adminListenAddress)')")
+        if case .failure(let failure) = address.resolved() { throw ValidationError("--web.listen-address: \(failure)") }
+        if let adminListenAddress {
+            guard let address = ListenAddress(adminListenAddress) else {
+                throw ValidationError("--admin.listen-address must be [host]:port (got '\(adminListenAddress)')")
+            }
+            if case .failure(let failure) = address.resolved() { throw ValidationError("--admin.listen-address: \(failure)") }
         }
         if let refreshInterval, parseDurationFlag(refreshInterval) == nil {
             throw ValidationError("--refresh.interval must be a duration like 5s, 500ms or 0 (got '\(refreshInterval)')")
@@ -110,9 +114,9 @@ struct FtraceExporterCommand: ParsableCommand {
 
         if !once && !checkConfig {
             let options = ServerOptions(
-                configFile: configFile, tracefsPath: tracefsPath, listenAddress: ListenAddress(listenAddress)!,
+                configFile: configFile, tracefsPath: tracefsPath, listenAddress: try! ListenAddress(listenAddress)!.resolved().get(),
                 telemetryPath: telemetryPath, adminTokenFile: adminTokenFile,
-                adminListenAddress: adminListenAddress.flatMap(ListenAddress.init),
+                adminListenAddress: adminListenAddress.map { try! ListenAddress($0)!.resolved().get() },
                 refreshInterval: refreshInterval.flatMap(parseDurationFlag), maxConnections: maxConnections,
                 connectionTimeout: Int(parseDurationFlag(connectionTimeout)!.rounded(.up)), webConfigFile: webConfigFile)
             ServerMain(options: options, logger: logger).run()

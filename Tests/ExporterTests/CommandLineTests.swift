@@ -154,6 +154,15 @@ import Testing
         #expect(!r.stderr.contains("CONFIG_HIST_TRIGGERS"), "\(r.stderr)")
     }
 
+    /// Host names are resolved, as Go's net.Listen does; one that does not resolve is a usage error.
+    @Test func listenAddressesResolveHostNames() throws {
+        let r = try run(["--web.listen-address", "no-such-host.invalid:9747", "--once"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("cannot resolve 'no-such-host.invalid'"), "\(r.stderr)")
+        let admin = try run(["--admin.listen-address", "no-such-host.invalid:9748", "--check-config"])
+        #expect(admin.status == 2)
+    }
+
     /// A configuration file has a bound: /dev/zero or a log named by mistake is refused at
     /// once, not read until memory runs out.
     @Test func aConfigurationPastItsBoundIsRefused() throws {

@@ -205,6 +205,14 @@ import TestKit
         #expect(try contents() == before, "nothing in the tree changed")
     }
 
+    @Test("a listen address with a host name is resolved, as the Prometheus exporters do")
+    func listenAddressHostName() throws {
+        let d = try Daemon(["--web.listen-address", "localhost:0"])
+        defer { _ = d.stop() }
+        try d.waitReady()
+        #expect(try get(d.port, "/-/healthy").status == 200)
+    }
+
     @Test("one exporter per instance: a second is refused naming the first, another instance is fine, a killed holder leaves no lock")
     func oneExporterPerInstance() throws {
         let first = try Daemon()
