@@ -122,28 +122,17 @@ struct FtraceExporterCommand: ParsableCommand {
             ServerMain(options: options, logger: logger).run()
         }
 
+        if checkConfig {
+            try checkConfiguration(logger: logger)
+            return
+        }
+
         let config: ExporterConfig
         do {
             config = try ConfigSource.load(path: configFile)
         } catch {
             logger.error("invalid configuration", metadata: ["err": "\(error)"])
             throw ExitCode(2)
-        }
-
-        if checkConfig, let webConfigFile {
-            do {
-                let web = try WebConfigLoader.load(path: webConfigFile)
-                logger.info("web configuration is valid", metadata: webConfigSummary(web, file: webConfigFile))
-            } catch {
-                logger.error("invalid web configuration", metadata: ["err": "\(error)"])
-                throw ExitCode(2)
-            }
-        }
-
-        if checkConfig {
-            let report = CheckConfigReport.render(config, tracefsRoot: tracefsPath ?? (config.tracefsPath.isEmpty ? TraceFS.standardLocations[0] : config.tracefsPath))
-            try writeStandardOutput(Array(report.utf8), logger: logger)
-            return
         }
 
         let tracefs: TraceFS
@@ -164,6 +153,49 @@ struct FtraceExporterCommand: ParsableCommand {
         }
         let collector = HistCollector(config: config, reader: tracefs, logger: logger, features: features)
         try writeStandardOutput(ExpositionEncoder.encode(collector.collect(), format: .text004), logger: logger)
+    }
+
+    /// Checks everything the daemon's start would check without touching the kernel: the
+    /// configuration, the web configuration and the admin token file, and prints the writes.
+    /// A person at a terminal reads its errors as sentences; a script reads log records.
+    func checkConfiguration(logger: Logger) throws {
+        let atTerminal = isatty(STDERR_FILENO) == 1
+        func refuse(_ what: String, _ error: any Error) throws -> Never {
+            if atTerminal {
+                let line = Array("ftrace_exporter: \(what): \(error)\n".utf8)
+                _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            } else {
+                logger.error("\(what)", metadata: ["err": "\(error)"])
+            }
+            throw ExitCode(2)
+        }
+        let config: ExporterConfig
+        do {
+            config = try ConfigSource.load(path: configFile)
+        } catch {
+            try refuse("invalid configuration", error)
+        }
+        var web = "none"
+        if let webConfigFile {
+            do {
+                let loaded = try WebConfigLoader.load(path: webConfigFile)
+                web = "\(webConfigFile): TLS \(loaded.tls == nil ? "off" : "on"), \(loaded.users.count) basic auth user(s)"
+            } catch {
+                try refuse("invalid web configuration", error)
+            }
+        }
+        var admin = "off (no --admin.token-file)"
+        if let adminTokenFile {
+            do {
+                let token = try SecretFile.readToken(adminTokenFile)
+                admin = "on \(adminListenAddress ?? listenAddress), token from \(adminTokenFile) (\(token.count) bytes)"
+            } catch {
+                try refuse("cannot use the admin token file", error)
+            }
+        }
+        let report = CheckConfigReport.render(
+            config, tracefs: .init(flag: tracefsPath, configuration: config.tracefsPath), adminAPI: admin, webConfiguration: web)
+        try writeStandardOutput(Array(report.utf8), logger: logger)
     }
 
     /// What `--once` and `--check-config` print is their whole result: a write that fails

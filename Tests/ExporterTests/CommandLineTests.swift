@@ -109,6 +109,9 @@ import Testing
         let r = try run(["--check-config"])
         #expect(r.status == 0)
         let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("# tracefs: found at start (/sys/kernel/tracing, /sys/kernel/debug/tracing, then /proc/mounts); the commands below show /sys/kernel/tracing"))
+        #expect(lines.last == "rmdir '/sys/kernel/tracing/instances/ftrace_exporter'", "the instance goes at stop: \(r.stdout)")
+        #expect(lines.contains("# admin API: off (no --admin.token-file)"))
         let install = [
             "mkdir '/sys/kernel/tracing/instances/ftrace_exporter'",
             "echo 'ftrace_exporter_wakeup_lat u64 lat' >> '/sys/kernel/tracing/synthetic_events'",
@@ -139,6 +142,63 @@ import Testing
         let bad = try run(["--log.level", "loud"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--log.level"))
+    }
+
+    /// What `--check-config` prints is where the daemon would write: the path given by flag.
+    @Test func checkConfigUsesThePathOfTheFlag() throws {
+        let r = try run(["--check-config", "--path.tracefs", "/mnt/tracing"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("# tracefs: /mnt/tracing (--path.tracefs)\n"))
+        let commands = r.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        #expect(!commands.isEmpty && commands.allSatisfy { $0.contains("'/mnt/tracing/") }, "\(r.stdout)")
+        #expect(commands.last == "rmdir '/mnt/tracing/instances/ftrace_exporter'")
+    }
+
+    /// The token file the daemon would refuse is refused by the dry run, with the same words.
+    @Test("--check-config checks the admin token file as the start does", arguments: [
+        (0o644, "openssl-rand-hex-32-token-0123456789", "chmod 600"),
+        (0o600, "short", "at least 16"),
+        (0o600, "", "is empty"),
+    ] as [(Int, String, String)])
+    func checkConfigChecksTheTokenFile(mode: Int, token: String, advice: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try (token + "\n").write(to: file, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
+        let r = try run(["--check-config", "--admin.token-file", file.path])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains(advice), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        try "0123456789abcdef0123\n".write(to: file, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        let accepted = try run(["--check-config", "--admin.token-file", file.path, "--admin.listen-address", "127.0.0.1:9748"])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        #expect(accepted.stdout.contains("# admin API: on 127.0.0.1:9748, token from \(file.path) (20 bytes)"), "\(accepted.stdout)")
+    }
+
+    /// At a terminal `--check-config` speaks in sentences; in a pipe it writes log records.
+    @Test func checkConfigErrorsAtATerminalAreSentences() throws {
+        let exe = try #require(Self.binary())
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "refresh_interval: soon\n".write(to: file, atomically: true, encoding: .utf8)
+        // script(1) runs the command with a pseudo-terminal as its standard error.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "'\(exe.path)' --check-config --config.file '\(file.path)'", "/dev/null"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        #expect(text.hasPrefix("ftrace_exporter: invalid configuration: \(file.path):1:"), "\(text)")
+        #expect(!text.contains("level=error"))
+        let piped = try run(["--check-config", "--config.file", file.path])
+        #expect(piped.stderr.hasPrefix("ts=") && piped.stderr.contains("level=error"), "\(piped.stderr)")
     }
 
     /// A wrong --path.tracefs is named for what it is, not as a kernel without hist triggers.

@@ -36,9 +36,22 @@ public struct PlannedWrite: Equatable, Sendable, CustomStringConvertible {
 /// synthetic events before the triggers that use them, triggers in the listed order;
 /// removal in reverse, with `!` and the exact text that was written.
 public enum InstallPlan {
+    /// At start, before any set: a named instance is made (when missing) and held while the
+    /// exporter runs (`InstanceLock`).
+    public static func start(instance: TraceInstance) -> [PlannedWrite] {
+        guard case .named(let name) = instance else { return [] }
+        return [PlannedWrite(path: "instances/\(name)", action: .makeInstance)]
+    }
+
+    /// At stop, after every set is removed: the named instance goes, unless something the
+    /// exporter did not install is left in it.
+    public static func stop(instance: TraceInstance) -> [PlannedWrite] {
+        guard case .named(let name) = instance else { return [] }
+        return [PlannedWrite(path: "instances/\(name)", action: .removeInstance)]
+    }
+
     public static func install(_ set: TriggerSet, instance: TraceInstance) -> [PlannedWrite] {
         var writes: [PlannedWrite] = []
-        if case .named(let name) = instance { writes.append(PlannedWrite(path: "instances/\(name)", action: .makeInstance)) }
         for s in set.syntheticEvents { writes.append(PlannedWrite(path: "synthetic_events", action: .append(text: s.text))) }
         for t in set.triggers {
             writes.append(PlannedWrite(path: triggerPath(t, instance), action: .append(text: t.command)))

@@ -37,7 +37,7 @@ enum ConfigTarget {
             return
         }
         checkStructure(config)
-        _ = CheckConfigReport.render(config, tracefsRoot: "/sys/kernel/tracing")
+        _ = CheckConfigReport.render(config, tracefs: .autoDetect, adminAPI: "off", webConfiguration: "none")
         exercise(config)
     }
 
