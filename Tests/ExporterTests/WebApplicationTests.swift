@@ -51,6 +51,19 @@ import TraceFSTesting
         #expect(a.router.handle(request("GET", "/-/ready")).status == 200)
     }
 
+    /// A set whose events this kernel lacks is not merely `absent`: it is counted as unsupported
+    /// (for the alert and the dashboard), with the missing event in its JSON.
+    @Test func setsThisKernelCannotRunAreShownAsUnsupported() throws {
+        let a = try make(fs: FakeKernelTraceFS(events: FakeKernelTraceFS.defaultEvents.filter { $0.system != "block" }))
+        a.refresher.refreshSharing()
+        let text = body(a.router.handle(request("GET", "/metrics", token: nil)))
+        #expect(text.contains("ftrace_exporter_trigger_set_supported{set=\"block_io_latency\"} 0\n"), "\(text)")
+        #expect(text.contains("ftrace_exporter_trigger_set_supported{set=\"wakeup_latency\"} 1\n"))
+        let json = body(a.router.handle(request("GET", "/api/v1/trigger-sets/block_io_latency")))
+        #expect(json.contains("\"supported\":false"))
+        #expect(json.contains("no event block/block_rq_issue"), "\(json)")
+    }
+
     @Test func installThenScrapeShowsTheMappedHistogram() throws {
         let a = try make()
         let install = a.router.handle(request("POST", "/api/v1/trigger-sets/wakeup_latency/install"))

@@ -86,7 +86,8 @@ public final class ExporterMetrics: Sendable {
     public var lastRefreshSeconds: Double? { state.withLock { $0.lastRefreshSeconds } }
 
     /// The families describing the exporter itself, for the snapshot being built.
-    func families(statuses: [TriggerSetStatus], config: ExporterConfig) -> [MetricFamily] {
+    /// `unsupported`: the sets this kernel (or tracefs) cannot run.
+    func families(statuses: [TriggerSetStatus], config: ExporterConfig, unsupported: Set<String> = []) -> [MetricFamily] {
         let s = state.withLock { $0 }
         let refreshInterval = config.refreshInterval.value
         var out: [MetricFamily] = []
@@ -139,6 +140,11 @@ public final class ExporterMetrics: Sendable {
             help: "1 for each allow-listed trigger set the configuration installs at start (install_on_start), else 0: the sets expected installed.",
             type: .gauge,
             metrics: config.triggerSets.map { Metric(labels: [Label("set", $0.name)], value: .gauge($0.installOnStart ? 1 : 0)) }))
+        out.append(MetricFamily(
+            name: "ftrace_exporter_trigger_set_supported",
+            help: "1 for each allow-listed trigger set this kernel can run, else 0: an event or kernel option it needs is missing, or tracefs is not writable (the reason is in /api/v1/trigger-sets/{name}).",
+            type: .gauge,
+            metrics: config.triggerSets.map { Metric(labels: [Label("set", $0.name)], value: .gauge(unsupported.contains($0.name) ? 0 : 1)) }))
         out.append(MetricFamily(
             name: "ftrace_exporter_config_last_reload_successful",
             help: "Whether the last configuration reload (SIGHUP) was taken: 1, or 0 when it was rejected and the previous configuration runs on.",

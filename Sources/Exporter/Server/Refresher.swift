@@ -117,7 +117,7 @@ public final class Refresher: Sendable {
             return (s.collector, s.histFamilies, s.snapshot != nil)
         }
         guard built else { return }
-        let snapshot = assemble(hist, statuses: controller.statuses(), config: collector.config)
+        let snapshot = assemble(hist, statuses: controller.statuses(), collector: collector)
         state.withLock { $0.snapshot = snapshot }
     }
 
@@ -174,12 +174,13 @@ public final class Refresher: Sendable {
         let duration = Double(monotonicNanoseconds() &- start) / 1e9
         metrics.recordRefresh(at: wallClockSeconds(), duration: duration, failures: failures, ownRead: ownRead)
         logger.debug("refreshed", metadata: ["duration_seconds": "\(duration)", "failures": "\(failures.count)"])
-        return (assemble(families, statuses: statuses, config: collector.config), families, generation)
+        return (assemble(families, statuses: statuses, collector: collector), families, generation)
     }
 
     /// The snapshot of `hist` families and the exporter's own, without the series of sets now
     /// absent from the kernel (removed while their tables were read, or since).
-    private func assemble(_ hist: [MetricFamily], statuses: [TriggerSetStatus], config: ExporterConfig) -> MetricsSnapshot {
+    private func assemble(_ hist: [MetricFamily], statuses: [TriggerSetStatus], collector: HistCollector) -> MetricsSnapshot {
+        let config = collector.config
         let absent = Set(statuses.filter { $0.state == .absent }.map(\.name))
         var shown = hist
         if !absent.isEmpty {
@@ -192,7 +193,8 @@ public final class Refresher: Sendable {
                 return family
             }
         }
-        let own = metrics.families(statuses: statuses, config: config)
+        let unsupported = Set(config.triggerSets.filter { controller.unsupportedReason(for: $0, features: collector.features) != nil }.map(\.name))
+        let own = metrics.families(statuses: statuses, config: config, unsupported: unsupported)
         return MetricsSnapshot(families: (shown + own).sorted { $0.name < $1.name })
     }
 }
