@@ -101,8 +101,11 @@ public final class HistCollector: @unchecked Sendable {
             logger.debug("exporter instance not present; its tables are not installed", metadata: ["instance": "\(ours.label)"])
             owned = [:]
         }
+        // Without hist triggers no event has a hist file: the start said so once, and reading
+        // them would log the same failure for every event at every refresh.
+        if !features.histTriggers { owned = [:] }
         var files = Set(owned.keys)
-        if config.discovery.enabled { files.formUnion(discoveryCandidates(excluding: ours)) }
+        if config.discovery.enabled && features.histTriggers { files.formUnion(discoveryCandidates(excluding: ours)) }
 
         var withTables: Set<FileKey> = []
         defer { if scannedEverything { discoveredFiles = withTables } }
