@@ -93,6 +93,9 @@ struct FtraceExporterCommand: ParsableCommand {
                 throw ValidationError("--admin.listen-address must be [host]:port (got '\(adminListenAddress)')")
             }
             if case .failure(let failure) = address.resolved() { throw ValidationError("--admin.listen-address: \(failure)") }
+            if let main = ListenAddress(listenAddress), address.overlaps(main) {
+                throw ValidationError("--admin.listen-address must be another port than --web.listen-address, whose listener would take it first (got '\(adminListenAddress)' and '\(listenAddress)')")
+            }
         }
         if let refreshInterval, parseDurationFlag(refreshInterval) == nil {
             throw ValidationError("--refresh.interval must be a duration like 5s, 500ms or 0 (got '\(refreshInterval)')")

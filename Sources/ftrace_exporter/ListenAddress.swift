@@ -23,6 +23,14 @@ struct ListenAddress: Equatable, CustomStringConvertible {
     }
 
     var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Whether two listeners would compete for one socket: the same port (0 picks a free one)
+    /// on the same host, or on a wildcard host that takes every address.
+    func overlaps(_ other: ListenAddress) -> Bool {
+        guard port == other.port, port != 0 else { return false }
+        let wildcards: Set<String> = ["", "0.0.0.0", "::"]
+        return host == other.host || wildcards.contains(host) || wildcards.contains(other.host)
+    }
 }
 
 extension ListenAddress {

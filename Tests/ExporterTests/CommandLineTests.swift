@@ -223,6 +223,16 @@ import Testing
         #expect(admin.status == 2)
     }
 
+    /// Two listeners on one socket are a usage error, not a bind failure after the first started.
+    @Test func theAdminListenerNeedsItsOwnPort() throws {
+        for (main, admin) in [("127.0.0.1:9747", "127.0.0.1:9747"), (":9747", "127.0.0.1:9747"), ("127.0.0.1:9747", "[::]:9747")] {
+            let r = try run(["--web.listen-address", main, "--admin.listen-address", admin, "--check-config"])
+            #expect(r.status == 2, "\(main) \(admin): \(r.stderr)")
+            #expect(r.stderr.contains("another port"), "\(r.stderr)")
+        }
+        #expect(try run(["--web.listen-address", ":9747", "--admin.listen-address", "127.0.0.1:9748", "--check-config"]).status == 0)
+    }
+
     /// A configuration file has a bound: /dev/zero or a log named by mistake is refused at
     /// once, not read until memory runs out.
     @Test func aConfigurationPastItsBoundIsRefused() throws {
