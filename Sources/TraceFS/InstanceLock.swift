@@ -34,6 +34,12 @@ public final class InstanceLock: @unchecked Sendable {
         public var instance: TraceInstance
         public var root: String
 
+        /// Another exporter holds the instance (as opposed to a tracefs this one cannot write).
+        public var isHeld: Bool {
+            if case .held = kind { return true }
+            return false
+        }
+
         public var description: String {
             switch kind {
             case .held(let pid, let command):

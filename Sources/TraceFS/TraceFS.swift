@@ -89,6 +89,9 @@ public struct TraceFS: TraceFileReader {
     public static let standardLocations = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
 
     public let root: String
+    /// Why this tracefs is only read although it is the kernel's (it could not be written or
+    /// locked at start), or nil.
+    public var readOnlyReason: String?
 
     public init(root: String) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
@@ -133,6 +136,7 @@ public struct TraceFS: TraceFileReader {
     /// Whether `root` is the kernel's tracefs, which the exporter writes to; nil when it is,
     /// else why nothing will be written there.
     public var writeRefusal: String? {
+        if let readOnlyReason { return readOnlyReason }
         if Filesystem.isTraceFS(root) { return nil }
         let errno = SystemCalls.accessError(root)
         if errno != 0 { return "tracefs is not available at \(root): \(errnoName(errno))" }

@@ -18,6 +18,8 @@ public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible 
         case notADirectory
         /// A write to a tree that is not a tracefs mount: captured files are read, never written.
         case notAMount(filesystem: String)
+        /// A write to a tracefs the exporter only reads, for the reason given.
+        case readOnly(reason: String)
         /// A system call failed.
         case system(errno: Int32)
         /// The file holds more than the reader accepts.
@@ -49,6 +51,8 @@ public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible 
             return "\(path): not tracefs (a directory on \(filesystem) without an events/ directory); tracefs is usually mounted at /sys/kernel/tracing"
         case .notADirectory:
             return "\(path): not a directory; --path.tracefs and tracefs.path name the directory tracefs is mounted on, e.g. /sys/kernel/tracing"
+        case .readOnly(let reason):
+            return reason
         case .notAMount(let filesystem):
             return "\(path): not a tracefs mount (it is on \(filesystem)): the exporter reads such a tree of captured files but never writes to it"
         case .tooLarge(let limit):

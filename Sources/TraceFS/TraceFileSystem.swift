@@ -39,6 +39,7 @@ extension TraceFS: TraceFileSystem {
     }
 
     private func requireKernelTraceFS() throws(TraceFSError) {
+        if let readOnlyReason { throw TraceFSError(.readOnly(reason: readOnlyReason), path: root) }
         if !Filesystem.isTraceFS(root) { throw TraceFSError(.notAMount(filesystem: Filesystem.name(of: root)), path: root) }
     }
 }

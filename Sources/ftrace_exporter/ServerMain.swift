@@ -55,7 +55,7 @@ struct ServerMain {
             }
         }
 
-        let tracefs: TraceFS
+        var tracefs: TraceFS
         var located = true
         do {
             tracefs = try TraceFS.locate(explicitPath: options.tracefsPath ?? config.tracefsPath)
@@ -81,9 +81,14 @@ struct ServerMain {
         if located && refusal == nil {
             do {
                 instanceLock = try InstanceLock.acquire(in: tracefs, instance: config.traceInstance)
-            } catch {
+            } catch where error.isHeld {
                 logger.error("cannot start", metadata: ["err": "\(error)"])
                 exit(1)
+            } catch {
+                // A tracefs this process cannot write (read-only, no permission) still has
+                // tables to export; what cannot be written cannot be managed either.
+                tracefs.readOnlyReason = "\(error): the exporter only reads this tracefs"
+                logger.warning("reading tracefs only: nothing will be installed or removed", metadata: ["err": "\(error)"])
             }
         }
 
