@@ -43,7 +43,7 @@ struct FtraceExporterCommand: ParsableCommand {
     @Flag(name: .customLong("once"), help: "Read the current tables once, print the exposition to stdout and exit. Installs nothing.")
     var once = false
 
-    @Flag(name: .customLong("check-config"), help: "Validate the configuration, print the tracefs writes it would make, and exit.")
+    @Flag(name: .customLong("check-config"), help: "Check what the start would check (configuration, web configuration, token file) without touching the kernel, print the tracefs writes it would make, and exit.")
     var checkConfig = false
 
     @Option(name: .customLong("web.listen-address"), help: "Address to serve metrics (and, unless --admin.listen-address is given, the admin API) on.")
@@ -61,7 +61,7 @@ struct FtraceExporterCommand: ParsableCommand {
     @Option(name: .customLong("web.connection-timeout"), help: "Idle HTTP connections are closed after this long.")
     var connectionTimeout: String = "30s"
 
-    @Option(name: .customLong("admin.token-file"), help: "File holding the admin API's bearer token (mode 0600). Without it the admin API is off.")
+    @Option(name: .customLong("admin.token-file"), help: "File holding the admin API's bearer token, 16 bytes or more (mode 0600 or 0400). Without it the admin API is off.")
     var adminTokenFile: String?
 
     @Option(name: .customLong("admin.listen-address"), help: "Serve the admin API on this address only (e.g. 127.0.0.1:9748), not on the metrics listener.")
