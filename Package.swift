@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "Exposition"),
         // The one door to tracefs.
         .target(name: "TraceFS", dependencies: ["HistFormat", "CLinux"]),
-        // Linux headers Swift's Glibc module leaves out (statfs).
+        // Linux and glibc headers Swift's Glibc module leaves out (statfs, mallinfo2).
         .systemLibrary(name: "CLinux"),
         // A pthread mutex and a value behind one, visible to ThreadSanitizer.
         .target(name: "Locking"),
@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "Exporter",
             dependencies: [
-                "HistFormat", "Exposition", "TraceFS", "HTTPServer", "Locking",
+                "HistFormat", "Exposition", "TraceFS", "HTTPServer", "Locking", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

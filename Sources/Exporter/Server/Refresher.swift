@@ -162,6 +162,7 @@ public final class Refresher: Sendable {
             return s.snapshot!
         }
         group.leave()
+        HeapTrim.afterRefresh()
         return served
     }
 
