@@ -50,7 +50,8 @@ import TraceFSTesting
         #expect(fs.writes.allSatisfy { $0.result == 0 }, "\(fs.writes.filter { $0.result != 0 })")
         #expect(try controller.remove(name).state == .absent)
         #expect(fs.writes.allSatisfy { $0.result == 0 })
-        #expect(!fs.exists("instances/ftrace_exporter"))
+        #expect(controller.removeOwned().isEmpty)
+        #expect(!fs.exists("instances/ftrace_exporter"), "the instance goes at stop")
     }
 
     @Test func everyPresetCanBeInstalledTogether() throws {
@@ -59,7 +60,8 @@ import TraceFSTesting
         for name in Self.presets { #expect(try controller.install(name).state == .installed, "\(name)") }
         for name in Self.presets { #expect(try controller.status(of: name).state == .installed, "\(name) after all") }
         #expect(controller.removeAll().allSatisfy { $0.error == nil })
-        #expect(!fs.exists("instances/ftrace_exporter"))
+        #expect(controller.removeOwned().isEmpty)
+        #expect(!fs.exists("instances/ftrace_exporter"), "the instance goes at stop")
     }
 
     @Test func taskStateLabels() {
