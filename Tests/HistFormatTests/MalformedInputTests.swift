@@ -45,6 +45,7 @@ import Testing
         }
         do {
             _ = try HistParser.parse("# event histogram\n#\n# trigger info: nonsense\n")
+            Issue.record("accepted a trigger info line that is not a trigger")
         } catch {
             #expect(error.line == 3)
             #expect(error.column == 17)
@@ -58,11 +59,24 @@ import Testing
             let n = Int(rng.next() % 300)
             var bytes = (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             if rng.next() % 2 == 0 { bytes = Array("# event histogram\n#\n# trigger info: hist:keys=a [active]\n#\n\n".utf8) + bytes }
-            _ = try? HistParser.parse(bytes)
+            expectParsedOrPlaced(bytes)
         }
         for _ in 0..<500 {
             let bytes = (0..<Int(rng.next() % 500)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            _ = try? HistParser.parse(bytes)
+            expectParsedOrPlaced(bytes)
+        }
+    }
+
+    /// Any input either parses into no more entries than it has lines, or fails at a position
+    /// inside it (a line that exists, a column from 1).
+    func expectParsedOrPlaced(_ bytes: [UInt8]) {
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).count
+        do {
+            let file = try HistParser.parse(bytes)
+            let entries = file.blocks.reduce(0) { $0 + $1.entries.count }
+            #expect(entries <= lines, "\(entries) entries from \(lines) lines")
+        } catch {
+            #expect(error.line >= 1 && error.line <= lines + 1 && error.column >= 1, "error at \(error.line):\(error.column) of \(lines) lines")
         }
     }
 
