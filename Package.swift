@@ -1,9 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only (tracefs, glibc, libmicrohttpd): no Apple platform is declared, as none is supported.
 let package = Package(
     name: "ftrace_exporter",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ftrace_exporter", targets: ["ftrace_exporter"]),
     ],
@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
-        .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting"]),
+        .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting", "HistFormat"]),
         // What the test targets share: certificates made by openssl, curl, a Prometheus server.
         .target(name: "TestKit", path: "Tests/TestKit"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestKit"]),
@@ -101,6 +101,7 @@ let package = Package(
             name: "ExporterTests",
             dependencies: [
                 "Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "HTTPServer", "TestKit",
+                .product(name: "Logging", package: "swift-log"),
                 // The README's configuration example is read as YAML to check it against the loader.
                 .product(name: "Yams", package: "Yams"),
             ]
