@@ -146,7 +146,8 @@ func hexDigit(_ b: UInt8) -> UInt8? {
     }
 }
 
+/// A byte of a C identifier: ASCII letter, digit or underscore.
 @inline(__always)
-func isIdentifierByte(_ b: UInt8) -> Bool {
+public func isIdentifierByte(_ b: UInt8) -> Bool {
     (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
 }

@@ -184,7 +184,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
         var compiler = HistCompiler(state: state, instance: instance, event: event,
                                     fields: state.fields(of: event) ?? [], command: text, remove: true)
         if let (parameters, filter) = try? HistCompiler.splitFilter(param),
-           let attrs = try? compiler.parseAttributes(parameters.replacingAll(".sym-offset", with: ".symXoffset")),
+           let attrs = try? compiler.parseAttributes(parameters.replacing(".sym-offset", with: ".symXoffset")),
            let hist = try? compiler.compile(attrs) {
             let group = hist.nameToken.flatMap { state.groups[$0] != nil ? $0 : nil }
             if let found = triggers.first(where: { state.matches(hist, filter: filter, $0, group: group, ignoreFilter: false) }) {

@@ -211,7 +211,7 @@ struct KernelState: Sendable {
         do throws(KernelFailure) {
             var (parameters, filter) = try HistCompiler.splitFilter(param)
             // The kernel hides '-' of sym-offset from the expression parser the same way.
-            parameters = parameters.replacingAll(".sym-offset", with: ".symXoffset")
+            parameters = parameters.replacing(".sym-offset", with: ".symXoffset")
             let attrs = try compiler.parseAttributes(parameters)
             let hist = try compiler.compile(attrs)
             if let filter, !FilterSyntax.isValid(filter, fields: Set(fields.map(\.name))) { throw KernelFailure(EINVAL) }
@@ -517,15 +517,3 @@ struct KernelState: Sendable {
     }
 }
 
-extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let r = rest.firstRange(of: target) {
-            result += rest[..<r.lowerBound] + replacement
-            rest = rest[r.upperBound...]
-        }
-        return result + rest
-    }
-}

@@ -365,11 +365,6 @@ func isIdentifier(_ s: String) -> Bool {
     return s.utf8.allSatisfy(isIdentifierByte)
 }
 
-@inline(__always)
-func isIdentifierByte(_ b: UInt8) -> Bool {
-    (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
-}
-
 extension String {
     func trimmingSpaces() -> String {
         var s = Substring(self)

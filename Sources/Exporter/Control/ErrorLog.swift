@@ -23,7 +23,7 @@ enum ErrorLog {
             let rest = String(line[line.index(after: close)...].drop { $0 == " " })
             var location = ""
             var message = rest
-            if let marker = findSubstring(": error: ", in: rest) {
+            if let marker = rest.firstRange(of: ": error: ") {
                 location = String(rest[..<marker.lowerBound])
                 message = String(rest[marker.upperBound...])
             }
@@ -49,16 +49,4 @@ enum ErrorLog {
         let all = records(text)
         return all.last { $0.command == command || command.hasSuffix($0.command) && !$0.command.isEmpty } ?? all.last
     }
-}
-
-func findSubstring(_ needle: String, in haystack: String) -> Range<String.Index>? {
-    guard !needle.isEmpty else { return nil }
-    var start = haystack.startIndex
-    while start < haystack.endIndex {
-        if haystack[start...].hasPrefix(needle) {
-            return start..<haystack.index(start, offsetBy: needle.count)
-        }
-        start = haystack.index(after: start)
-    }
-    return nil
 }

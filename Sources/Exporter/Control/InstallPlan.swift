@@ -77,13 +77,5 @@ public enum InstallPlan {
 
 /// Single-quotes for a POSIX shell.
 func shellQuote(_ s: String) -> String {
-    "'" + s.replacingAll("'", with: "'\\''") + "'"
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
-    }
+    "'" + s.replacing("'", with: "'\\''") + "'"
 }

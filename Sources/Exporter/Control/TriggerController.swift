@@ -550,7 +550,7 @@ public final class TriggerController: @unchecked Sendable {
 
     /// `hist:...:pause if filter`: the control word goes before the filter.
     static func controlCommand(_ command: String, _ word: String) -> String {
-        if let r = findSubstring(" if ", in: command) {
+        if let r = command.firstRange(of: " if ") {
             return String(command[..<r.lowerBound]) + ":" + word + String(command[r.lowerBound...])
         }
         return command + ":" + word
