@@ -6,18 +6,35 @@ import Musl
 
 /// A TCP port on 127.0.0.1 that was free a moment ago: for programs (Prometheus, a daemon started
 /// through a shell) that cannot report the port the kernel chose for them, and for tests that
-/// listen on one port again and again. It lies below the kernel's ephemeral range, where an
-/// outgoing connection of another test cannot take it as its local port between two binds.
+/// listen on one port again and again. It lies below the kernel's ephemeral range, where neither
+/// a port-0 bind nor an outgoing connection of another test can take it while it is briefly free,
+/// and it is never handed out twice in a process, so another test cannot be given it then either.
 public func freePort() -> Int {
     let ephemeralStart = ephemeralRangeStart()
     let low = 10_000
     let high = max(low + 1000, ephemeralStart)
     for _ in 0..<200 {
         let candidate = Int.random(in: low..<high)
-        if canBind(candidate) { return candidate }
+        if canBind(candidate) && handedOut.claim(candidate) { return candidate }
     }
     return kernelChosenPort()
 }
+
+/// The ports `freePort` has returned in this process.
+final class HandedOutPorts: @unchecked Sendable {
+    private var ports: Set<Int> = []
+    private var mutex = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&mutex, nil) }
+
+    func claim(_ port: Int) -> Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return ports.insert(port).inserted
+    }
+}
+
+let handedOut = HandedOutPorts()
 
 func ephemeralRangeStart() -> Int {
     let fd = open("/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY)
