@@ -26,3 +26,17 @@ public enum HeapTrim {
         #endif
     }
 }
+
+/// What glibc's allocator reports of itself: bytes in use, and bytes it holds (in use or free
+/// for reuse). nil where another allocator stands in (a sanitizer's), whose mallinfo2 is zeros.
+public enum HeapStatistics {
+    public static func current() -> (inUse: UInt64, held: UInt64)? {
+        #if canImport(Glibc)
+        let heap = mallinfo2()
+        let held = UInt64(heap.arena + heap.hblkhd)
+        return held == 0 ? nil : (UInt64(heap.uordblks + heap.hblkhd), held)
+        #else
+        return nil
+        #endif
+    }
+}

@@ -1,7 +1,6 @@
 import Exposition
 
 #if canImport(Glibc)
-import CLinux
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -37,17 +36,16 @@ enum ProcessMetrics {
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
             families.append(gauge("process_max_fds", "Maximum number of open file descriptors.", .gauge(Double(limit.rlim_cur))))
         }
-        #if canImport(Glibc)
         // Resident memory also counts what the allocator keeps after a large table is freed;
         // the bytes in use are what a leak would grow.
-        let heap = mallinfo2()
-        families.append(gauge(
-            "ftrace_exporter_heap_in_use_bytes", "Bytes of allocations in use (glibc mallinfo2: uordblks + hblkhd).",
-            .gauge(Double(heap.uordblks + heap.hblkhd))))
-        families.append(gauge(
-            "ftrace_exporter_heap_held_bytes", "Bytes the allocator holds from the kernel, in use or free for reuse (glibc mallinfo2: arena + hblkhd).",
-            .gauge(Double(heap.arena + heap.hblkhd))))
-        #endif
+        if let heap = HeapStatistics.current() {
+            families.append(gauge(
+                "ftrace_exporter_heap_in_use_bytes", "Bytes of allocations in use (glibc mallinfo2: uordblks + hblkhd).",
+                .gauge(Double(heap.inUse))))
+            families.append(gauge(
+                "ftrace_exporter_heap_held_bytes", "Bytes the allocator holds from the kernel, in use or free for reuse (glibc mallinfo2: arena + hblkhd).",
+                .gauge(Double(heap.held))))
+        }
         return families
     }
 
