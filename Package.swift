@@ -17,10 +17,13 @@ let package = Package(
         .target(name: "HistFormat"),
         // Pure: metric families to Prometheus text 0.0.4 and OpenMetrics 1.0 bytes.
         .target(name: "Exposition"),
-        // The one door to tracefs.
-        .target(name: "TraceFS", dependencies: ["HistFormat", "CLinux"]),
         // Linux and glibc headers Swift's Glibc module leaves out (statfs, mallinfo2).
         .systemLibrary(name: "CLinux"),
+        // The system calls the libraries share, in Swift: the one whole-file reader, the
+        // filesystem a path is on, the allocator's figures.
+        .target(name: "Platform", dependencies: ["CLinux"]),
+        // The one door to tracefs.
+        .target(name: "TraceFS", dependencies: ["HistFormat", "Platform"]),
         // A pthread mutex and a value behind one, visible to ThreadSanitizer.
         .target(name: "Locking"),
         // An in-memory model of the kernel's tracefs control semantics, for tests.
@@ -44,7 +47,7 @@ let package = Package(
         .target(
             name: "Exporter",
             dependencies: [
-                "HistFormat", "Exposition", "TraceFS", "HTTPServer", "Locking", "CLinux",
+                "HistFormat", "Exposition", "TraceFS", "HTTPServer", "Locking", "Platform",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -93,6 +96,7 @@ let package = Package(
         ),
         .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting", "HistFormat"]),
         // What the test targets share: certificates made by openssl, curl, a Prometheus server.
         .target(name: "TestKit", path: "Tests/TestKit"),
@@ -100,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "ExporterTests",
             dependencies: [
-                "Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "HTTPServer", "TestKit",
+                "Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "HTTPServer", "Platform", "TestKit",
                 .product(name: "Logging", package: "swift-log"),
                 // The README's configuration example is read as YAML to check it against the loader.
                 .product(name: "Yams", package: "Yams"),

@@ -1,3 +1,5 @@
+import Platform
+
 /// The filesystem a directory is on, from its statfs magic (`linux/magic.h`): the kernel's
 /// tracefs is written to; anything else is a tree of captured files, only read.
 public enum Filesystem {
@@ -12,9 +14,9 @@ public enum Filesystem {
 
     /// The filesystem's name, or its magic number when it is not one of the usual ones.
     public static func name(of path: String) -> String {
-        guard let magic = SystemCalls.filesystemMagic(path) else { return "an unknown filesystem (statfs failed)" }
+        guard let magic = filesystemMagic(path) else { return "an unknown filesystem (statfs failed)" }
         return names[magic] ?? "a filesystem with magic 0x\(String(magic, radix: 16))"
     }
 
-    public static func isTraceFS(_ path: String) -> Bool { SystemCalls.filesystemMagic(path) == tracefsMagic }
+    public static func isTraceFS(_ path: String) -> Bool { filesystemMagic(path) == tracefsMagic }
 }

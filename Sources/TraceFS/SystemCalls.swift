@@ -1,5 +1,6 @@
+import Platform
+
 #if canImport(Glibc)
-import CLinux
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -13,38 +14,13 @@ enum SystemCalls {
     /// Reads until EOF, at most `limit` bytes: a file past it throws `tooLarge` after reading
     /// one byte more than the limit, never more.
     static func readWholeFile(_ path: String, sizeHint: Int = 4096, limit: Int) throws(TraceFSError) -> [UInt8] {
-        let fd = try openRetrying(path, O_RDONLY | O_CLOEXEC)
-        defer { _ = close(fd) }
-        // tracefs reports size 0 for generated files: read until EOF, never trust stat.
-        // Reads go straight into the array's spare capacity: no zero-filled scratch buffer.
-        var bytes: [UInt8] = []
-        var capacity = min(max(sizeHint, 512), limit + 1)
-        while true {
-            let start = bytes.count
-            var readError: Int32 = 0
-            var done = false
-            let grown = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-                if start > 0 { _ = UnsafeMutableBufferPointer(rebasing: buffer[0..<start]).initialize(from: bytes) }
-                initialized = start
-                while initialized < capacity {
-                    let n = read(fd, buffer.baseAddress! + initialized, capacity - initialized)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        readError = errno
-                        return
-                    }
-                    if n == 0 {
-                        done = true
-                        return
-                    }
-                    initialized += n
-                }
+        do {
+            return try WholeFile.read(path, sizeHint: sizeHint, limit: limit)
+        } catch {
+            switch error {
+            case .system(let errno): throw .system(errno, path)
+            case .tooLarge(let limit): throw TraceFSError(.tooLarge(limit: limit), path: path)
             }
-            if readError != 0 { throw .system(readError, path) }
-            bytes = grown
-            if done { return bytes }
-            if bytes.count > limit { throw TraceFSError(.tooLarge(limit: limit), path: path) }
-            capacity = min(capacity * 2, limit + 1)
         }
     }
 
@@ -74,13 +50,6 @@ enum SystemCalls {
     static func accessError(_ path: String) -> Int32 {
         var st = stat()
         return stat(path, &st) == 0 ? 0 : errno
-    }
-
-    /// The statfs magic of the filesystem `path` is on; nil when statfs fails.
-    static func filesystemMagic(_ path: String) -> UInt64? {
-        var info = statfs()
-        guard statfs(path, &info) == 0 else { return nil }
-        return UInt64(UInt(bitPattern: Int(info.f_type)))
     }
 
     enum FileKind { case directory, file, other }

@@ -248,10 +248,3 @@ extension TraceFileReader {
         )
     }
 }
-
-extension TraceFS {
-    /// Reads any file by absolute path with the same EINTR-safe loop, at most `limit` bytes.
-    public func readAbsolute(_ path: String, limit: Int) throws(TraceFSError) -> [UInt8] {
-        try SystemCalls.readWholeFile(path, limit: limit)
-    }
-}

@@ -1,3 +1,5 @@
+import Platform
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -56,21 +58,12 @@ public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible 
         case .notAMount(let filesystem):
             return "\(path): not a tracefs mount (it is on \(filesystem)): the exporter reads such a tree of captured files but never writes to it"
         case .tooLarge(let limit):
-            return "\(path): larger than \(Self.describe(bytes: limit)), the most the exporter reads of such a file"
+            return "\(path): larger than \(FileReadError.describe(bytes: limit)), the most the exporter reads of such a file"
         case .system(let errno) where errno == EACCES || errno == EPERM:
             return "\(path): \(errnoName(errno)) (\(String(cString: strerror(errno)))): tracefs is root-only; run as root or with CAP_DAC_OVERRIDE (see deploy/README.md), and check that the kernel is not locked down"
         case .system(let errno):
             return "\(path): \(errnoName(errno)) (\(String(cString: strerror(errno))))"
         }
-    }
-}
-
-extension TraceFSError {
-    /// "1 MiB", "256 MiB", "64 KiB": sizes as limits are set.
-    public static func describe(bytes: Int) -> String {
-        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
-        if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
-        return "\(bytes) bytes"
     }
 }
 

@@ -1,5 +1,6 @@
 import Exporter
 import Foundation
+import Platform
 import Testing
 import TestKit
 
@@ -145,7 +146,7 @@ import TestKit
         #expect(metrics.text.contains("ftrace_exporter_build_info{version="))
         // A sanitizer's allocator reports nothing through mallinfo2: the daemon, built alike,
         // then leaves the heap families out rather than show zeros.
-        let glibcHeap = HeapStatistics.current() != nil
+        let glibcHeap = Heap.statistics() != nil
         for heap in ["ftrace_exporter_heap_in_use_bytes ", "ftrace_exporter_heap_held_bytes "] {
             let value = metrics.text.split(separator: "\n").first { $0.hasPrefix(heap) }.flatMap { Double($0.split(separator: " ")[1]) }
             if glibcHeap { #expect((value ?? 0) > 0, "\(heap)") } else { #expect(value == nil, "\(heap)") }

@@ -1,6 +1,7 @@
 @testable import Exporter
 import Exposition
 import Foundation
+import Platform
 import Testing
 import TraceFS
 import TraceFSTesting
@@ -118,7 +119,7 @@ import TraceFSTesting
                 continue
             }
             // A sanitizer's allocator stands in for glibc's and reports no heap figures.
-            if name.hasPrefix("ftrace_exporter_heap_") && HeapStatistics.current() == nil {
+            if name.hasPrefix("ftrace_exporter_heap_") && Heap.statistics() == nil {
                 #expect(exposed[name] == nil, "\(name) without glibc's heap figures")
                 continue
             }

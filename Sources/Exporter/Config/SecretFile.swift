@@ -1,16 +1,10 @@
+import Platform
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-
-/// A whole regular file as read, with the owner and mode of the descriptor it came from, so a
-/// check on them is about the bytes read, not about whatever is at the path a moment later.
-public struct FileContents: Sendable {
-    public var bytes: [UInt8]
-    public var mode: UInt32
-    public var owner: UInt32
-}
 
 /// Why a file the exporter reads at start could not be used, in words for the operator.
 public struct FileProblem: Error, Sendable, CustomStringConvertible {
@@ -52,32 +46,18 @@ public enum SecretFile {
         return token
     }
 
-    /// Reads a whole regular file of at most `limit` bytes, checked on the open descriptor.
+    /// Reads a whole regular file of at most `limit` bytes, its type checked on the open descriptor.
     public static func readRegularFile(_ path: String, limit: Int, what: String) throws(FileProblem) -> FileContents {
-        func failure(_ doing: String) -> FileProblem { FileProblem("cannot \(doing) \(path): \(String(cString: strerror(errno)))") }
-        var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw failure("read") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw failure("stat") }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw FileProblem("\(path) is not a regular file") }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure("read")
+        let file: FileContents
+        do {
+            file = try WholeFile.readWithOwnership(path, limit: limit)
+        } catch {
+            switch error {
+            case .system(let errno): throw FileProblem("cannot read \(path): \(String(cString: strerror(errno)))")
+            case .tooLarge: throw FileProblem("\(path) is larger than \(FileReadError.describe(bytes: limit)), too large for \(what)")
             }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-            if bytes.count > limit { throw FileProblem("\(path) is larger than \(describe(bytes: limit)), too large for \(what)") }
         }
-        return FileContents(bytes: bytes, mode: UInt32(st.st_mode), owner: UInt32(st.st_uid))
-    }
-
-    static func describe(bytes: Int) -> String {
-        bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes >> 10) KiB"
+        guard file.isRegular else { throw FileProblem("\(path) is not a regular file") }
+        return file
     }
 }

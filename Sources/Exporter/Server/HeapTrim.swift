@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import CLinux
-import Glibc
-#endif
 import Locking
+import Platform
 
 /// Hands the allocator's free pages back to the kernel after a refresh. A refresh parses and
 /// maps whole tables, tens of MB for the largest; glibc keeps what they used, in every arena a
@@ -21,22 +18,6 @@ public enum HeapTrim {
             last = now
             return true
         }
-        #if canImport(Glibc)
-        if due { _ = malloc_trim(0) }
-        #endif
-    }
-}
-
-/// What glibc's allocator reports of itself: bytes in use, and bytes it holds (in use or free
-/// for reuse). nil where another allocator stands in (a sanitizer's), whose mallinfo2 is zeros.
-public enum HeapStatistics {
-    public static func current() -> (inUse: UInt64, held: UInt64)? {
-        #if canImport(Glibc)
-        let heap = mallinfo2()
-        let held = UInt64(heap.arena + heap.hblkhd)
-        return held == 0 ? nil : (UInt64(heap.uordblks + heap.hblkhd), held)
-        #else
-        return nil
-        #endif
+        if due { Heap.releaseFreePages() }
     }
 }

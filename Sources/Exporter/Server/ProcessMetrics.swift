@@ -1,4 +1,5 @@
 import Exposition
+import Platform
 
 #if canImport(Glibc)
 import Glibc
@@ -38,7 +39,7 @@ enum ProcessMetrics {
         }
         // Resident memory also counts what the allocator keeps after a large table is freed;
         // the bytes in use are what a leak would grow.
-        if let heap = HeapStatistics.current() {
+        if let heap = Heap.statistics() {
             families.append(gauge(
                 "ftrace_exporter_heap_in_use_bytes", "Bytes of allocations in use (glibc mallinfo2: uordblks + hblkhd).",
                 .gauge(Double(heap.inUse))))
@@ -73,20 +74,8 @@ enum ProcessMetrics {
         return max(0, count - 1)  // the descriptor opendir itself holds
     }
 
+    /// /proc/self/stat and /proc/stat are a few KiB.
     static func readProcFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-            // /proc/self/stat, status and limits are a few KiB.
-            if bytes.count > 1 << 20 { return nil }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        (try? WholeFile.read(path, limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) }
     }
 }
