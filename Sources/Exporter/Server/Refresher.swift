@@ -70,7 +70,13 @@ public final class Refresher: Sendable {
             s.timer = handle
             return true
         }
-        if kept { timer.resume() }
+        if kept {
+            timer.resume()
+        } else {
+            // Dispatch traps when a source is released suspended: cancelled, it never fires.
+            timer.cancel()
+            timer.resume()
+        }
     }
 
     public func stop() {
