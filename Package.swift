@@ -43,20 +43,31 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib", "CCrypt", "Locking"]),
         // Stamps the build with its git revision (unknown outside a checkout) for --version.
         .plugin(name: "BuildStamp", capability: .buildTool(), path: "Sources/BuildStamp"),
-        // Config, trigger sets, hist -> metric mapping, snapshots.
+        // Config, trigger sets, hist -> metric mapping, the refresh loop and its snapshots,
+        // reload. No HTTP: the snapshot holds plain bytes.
         .target(
             name: "Exporter",
             dependencies: [
-                "HistFormat", "Exposition", "TraceFS", "HTTPServer", "Locking", "Platform",
+                "HistFormat", "Exposition", "TraceFS", "Locking", "Platform",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
             plugins: ["BuildStamp"]
         ),
+        // The exporter over HTTP: routes, scrape bodies, admin API and its auth, the web
+        // configuration file (TLS, basic auth, headers, rate limit).
+        .target(
+            name: "ExporterWeb",
+            dependencies: [
+                "Exporter", "Exposition", "HTTPServer", "Locking", "Platform", "TraceFS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "ftrace_exporter",
             dependencies: [
-                "Exporter", "TraceFS", "Exposition", "HTTPServer",
+                "Exporter", "ExporterWeb", "TraceFS", "Exposition", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -89,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "fuzz_http",
             dependencies: [
-                "FuzzSupport", "Exposition", "Exporter", "HTTPServer", "TraceFS", "TraceFSTesting",
+                "FuzzSupport", "Exposition", "Exporter", "ExporterWeb", "HTTPServer", "TraceFS", "TraceFSTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Fuzz/fuzz_http"
@@ -99,15 +110,22 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting", "HistFormat"]),
         // What the test targets share: certificates made by openssl, curl, a Prometheus server.
-        .target(name: "TestKit", path: "Tests/TestKit"),
+        .target(name: "TestKit", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestKit"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestKit"]),
         .testTarget(
             name: "ExporterTests",
             dependencies: [
-                "Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "HTTPServer", "Platform", "TestKit",
+                "Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "Platform", "TestKit",
                 .product(name: "Logging", package: "swift-log"),
                 // The README's configuration example is read as YAML to check it against the loader.
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(
+            name: "ExporterWebTests",
+            dependencies: [
+                "ExporterWeb", "Exporter", "HTTPServer", "TraceFS", "TraceFSTesting", "TestKit",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Exporter
+import ExporterWeb
 import Exposition
 import Logging
 import TraceFS

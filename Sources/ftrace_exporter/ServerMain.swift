@@ -1,5 +1,6 @@
 import Dispatch
 import Exporter
+import ExporterWeb
 import HTTPServer
 import Logging
 import TraceFS

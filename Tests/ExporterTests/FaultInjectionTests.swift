@@ -79,7 +79,7 @@ import TraceFSTesting
         let refresher = Refresher(
             collector: HistCollector(config: config, reader: fs, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 }),
             controller: c, metrics: ExporterMetrics(), logger: Fixtures.quietLogger)
-        let text = String(decoding: refresher.refreshSharing().text.bytes, as: UTF8.self)
+        let text = String(decoding: refresher.refreshSharing().text, as: UTF8.self)
         #expect(text.contains("ftrace_exporter_trigger_set_state{set=\"wakeup_latency\",state=\"drifted\"} 1"))
         #expect(try c.status(of: "wakeup_latency").foreignTriggers.first?.contains("if lat > 5") == true)
     }
@@ -165,11 +165,11 @@ import TraceFSTesting
         let refresher = Refresher(
             collector: HistCollector(config: config, reader: fs, logger: Fixtures.quietLogger, features: fs.features()),
             controller: controller, metrics: metrics, logger: Fixtures.quietLogger)
-        let before = String(decoding: refresher.refreshSharing().text.bytes, as: UTF8.self)
+        let before = String(decoding: refresher.refreshSharing().text, as: UTF8.self)
         #expect(before.contains("ftrace_wakeup_latency_seconds_count"))
         #expect(before.contains("\nftrace_tracefs_available 1\n"))
         try FileManager.default.removeItem(at: dir)
-        let after = String(decoding: refresher.refreshSharing().text.bytes, as: UTF8.self)
+        let after = String(decoding: refresher.refreshSharing().text, as: UTF8.self)
         #expect(after.contains("ftrace_exporter_build_info"))
         #expect(after.contains("\nftrace_tracefs_available 0\n"))
         #expect(!after.contains("ftrace_wakeup_latency_seconds_count"))

@@ -2,6 +2,7 @@ import Exporter
 import Exposition
 import Foundation
 import Logging
+import TestKit
 import TraceFS
 
 /// Paths into the fixture tree, and one-call helpers over it.
@@ -23,11 +24,7 @@ enum Fixtures {
         try ConfigSource.load(path: configs.appendingPathComponent(name).path)
     }
 
-    static let quietLogger: Logger = {
-        var logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        logger.logLevel = .critical
-        return logger
-    }()
+    static let quietLogger = TestKit.quietLogger
 
     /// The exposition `--once` prints for a tree, with read durations pinned to 0.
     static func exposition(tree name: String, config: ExporterConfig) -> String {

@@ -62,7 +62,7 @@ import TraceFSTesting
             controller: controller, metrics: metrics, logger: Fixtures.quietLogger)
         refresher.refreshSharing()
         refresher.refreshSharing()
-        return String(decoding: try #require(refresher.current).text.bytes, as: UTF8.self)
+        return String(decoding: try #require(refresher.current).text, as: UTF8.self)
     }
 
     /// Family name -> TYPE, from an exposition in text 0.0.4.

@@ -24,7 +24,7 @@ public enum ConfigLoader {
         return try load(YAMLField(node: root, path: "", file: file))
     }
 
-    static func yamlSyntaxError(_ error: YamlError, yaml: String, file: String) -> ConfigError {
+    package static func yamlSyntaxError(_ error: YamlError, yaml: String, file: String) -> ConfigError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             let (line, column) = placeInside(yaml, line: mark.line, column: mark.column)

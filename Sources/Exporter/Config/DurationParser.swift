@@ -2,7 +2,7 @@
 ///
 /// As in Prometheus, a duration is a count of nanoseconds in 64 bits (about 292 years); a longer
 /// one is not a duration, rather than a number the refresh timer and reports cannot hold.
-func parseDuration(_ text: String) -> Double? {
+package func parseDuration(_ text: String) -> Double? {
     if text == "0" { return 0 }
     let units: [(String, Int64)] = [
         ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000), ("d", 86_400_000_000_000),

@@ -1,22 +1,28 @@
 import Yams
 
 /// A YAML node with the path that led to it, so every error names file, line and field.
-struct YAMLField {
-    let node: Node
-    let path: String
-    let file: String
+package struct YAMLField {
+    package let node: Node
+    package let path: String
+    package let file: String
 
-    func error(_ message: String) -> ConfigError {
+    package init(node: Node, path: String, file: String) {
+        self.node = node
+        self.path = path
+        self.file = file
+    }
+
+    package func error(_ message: String) -> ConfigError {
         ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, field: path, message: message)
     }
 
-    func child(_ key: String, _ node: Node) -> YAMLField {
+    package func child(_ key: String, _ node: Node) -> YAMLField {
         YAMLField(node: node, path: path.isEmpty ? key : "\(path).\(key)", file: file)
     }
 
     /// The mapping's entries; an unknown or repeated key is an error, as a typo must
     /// never silently fall back to a default.
-    func mapping(allowed: [String]) throws(ConfigError) -> [String: YAMLField] {
+    package func mapping(allowed: [String]) throws(ConfigError) -> [String: YAMLField] {
         if isNull { return [:] }
         guard let mapping = node.mapping else { throw error("expected a mapping with keys \(allowed.joined(separator: ", "))") }
         var fields: [String: YAMLField] = [:]
@@ -35,24 +41,24 @@ struct YAMLField {
     }
 
     /// An empty value (`key:`, `~`, `null`) reads as absent content.
-    var isNull: Bool {
+    package var isNull: Bool {
         guard case .scalar(let s) = node, s.style == .plain else { return false }
         return ["", "~", "null", "Null", "NULL"].contains(s.string)
     }
 
-    func sequence() throws(ConfigError) -> [YAMLField] {
+    package func sequence() throws(ConfigError) -> [YAMLField] {
         if isNull { return [] }
         guard let sequence = node.sequence else { throw error("expected a list") }
         return sequence.enumerated().map { YAMLField(node: $1, path: "\(path)[\($0)]", file: file) }
     }
 
-    func string() throws(ConfigError) -> String {
+    package func string() throws(ConfigError) -> String {
         guard let scalar = node.scalar else { throw error("expected a string") }
         if isNull { return "" }
         return scalar.string
     }
 
-    func bool() throws(ConfigError) -> Bool {
+    package func bool() throws(ConfigError) -> Bool {
         guard let scalar = node.scalar else { throw error("expected true or false") }
         switch scalar.string {
         case "true", "True", "TRUE": return true
@@ -61,13 +67,13 @@ struct YAMLField {
         }
     }
 
-    func int(minimum: Int) throws(ConfigError) -> Int {
+    package func int(minimum: Int) throws(ConfigError) -> Int {
         guard let text = node.scalar?.string, let value = Int(text) else { throw error("expected a whole number") }
         guard value >= minimum else { throw error("must be at least \(minimum), got \(value)") }
         return value
     }
 
-    func double() throws(ConfigError) -> Double {
+    package func double() throws(ConfigError) -> Double {
         guard let text = node.scalar?.string, let value = Double(text), value.isFinite else {
             throw error("expected a finite number")
         }

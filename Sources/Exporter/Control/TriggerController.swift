@@ -19,7 +19,7 @@ public final class TriggerController: @unchecked Sendable {
         case `continue` = "cont"
     }
 
-    let fs: any TraceFileSystem
+    package let fs: any TraceFileSystem
     let logger: Logger
     private let state: Locked<ExporterConfig>
     let actionLock = Locked(())

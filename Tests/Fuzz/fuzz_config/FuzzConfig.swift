@@ -129,8 +129,8 @@ enum ConfigTarget {
         let refresher = Refresher(collector: collector, controller: controller, metrics: ExporterMetrics(), logger: logger)
         let snapshot = refresher.refreshSharing()
         checkFamilies(snapshot.families)
-        checkExpositionText(snapshot.text.bytes, openMetrics: false)
-        checkExpositionText(snapshot.body(format: .openMetrics100, gzip: false).bytes, openMetrics: true)
+        checkExpositionText(snapshot.text, openMetrics: false)
+        checkExpositionText(snapshot.bytes(format: .openMetrics100), openMetrics: true)
 
         for result in controller.removeAll() where result.error == nil {
             let state = try? controller.status(of: result.set).state

@@ -1,4 +1,5 @@
 import Exporter
+import ExporterWeb
 import Exposition
 import Foundation
 import FuzzSupport

@@ -1,3 +1,4 @@
+import Exporter
 import TraceFS
 
 /// JSON renderings of what the admin API reports.

@@ -1,3 +1,4 @@
+import Exporter
 import HTTPServer
 
 /// The web configuration file (`--web.config.file`): TLS, basic auth, extra response headers and

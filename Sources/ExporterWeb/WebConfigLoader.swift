@@ -1,3 +1,4 @@
+import Exporter
 import HTTPServer
 import Platform
 import Yams

@@ -1,7 +1,9 @@
-@testable import Exporter
+import Exporter
+@testable import ExporterWeb
 import Foundation
 import HTTPServer
 import Testing
+import TestKit
 import TraceFS
 import TraceFSTesting
 
@@ -18,14 +20,14 @@ import TraceFSTesting
 
     func make(admin: Bool = true, fs: FakeKernelTraceFS = FakeKernelTraceFS(), refreshInterval: Double = 3600) throws -> App {
         let config = try DefaultConfig.load().overriding(refreshInterval: refreshInterval)
-        let controller = TriggerController(fs: fs, config: config, logger: Fixtures.quietLogger)
-        let collector = HistCollector(config: config, reader: fs, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
+        let controller = TriggerController(fs: fs, config: config, logger: quietLogger)
+        let collector = HistCollector(config: config, reader: fs, logger: quietLogger, features: fs.features(), clock: { 0 })
         let metrics = ExporterMetrics()
-        let refresher = Refresher(collector: collector, controller: controller, metrics: metrics, logger: Fixtures.quietLogger)
+        let refresher = Refresher(collector: collector, controller: controller, metrics: metrics, logger: quietLogger)
         let app = WebApplication(
             refresher: refresher, controller: controller, metrics: metrics,
             options: .init(adminAuth: admin ? AdminAuth(token: Array(Self.token.utf8)) : nil, tracefsRoot: fs.root),
-            logger: Fixtures.quietLogger)
+            logger: quietLogger)
         return App(fs: fs, app: app, refresher: refresher, router: app.router(includeAdmin: true))
     }
 
@@ -157,9 +159,9 @@ import TraceFSTesting
         let fs = FakeKernelTraceFS()
         let gated = GatedReader(fs)
         let config = try DefaultConfig.load().overriding(refreshInterval: 0)
-        let controller = TriggerController(fs: fs, config: config, logger: Fixtures.quietLogger)
-        let collector = HistCollector(config: config, reader: gated, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
-        let refresher = Refresher(collector: collector, controller: controller, metrics: ExporterMetrics(), logger: Fixtures.quietLogger)
+        let controller = TriggerController(fs: fs, config: config, logger: quietLogger)
+        let collector = HistCollector(config: config, reader: gated, logger: quietLogger, features: fs.features(), clock: { 0 })
+        let refresher = Refresher(collector: collector, controller: controller, metrics: ExporterMetrics(), logger: quietLogger)
         // The first scrape starts a refresh and is held inside it while 15 more arrive.
         gated.close()
         let done = DispatchGroup()
@@ -269,7 +271,7 @@ import TraceFSTesting
         let first = try #require(a.refresher.current)
         var faster = try DefaultConfig.load().overriding(refreshInterval: 0.05)
         faster.triggerSets.removeAll { $0.name == "context_switches" }
-        a.refresher.reload(collector: HistCollector(config: faster, reader: a.fs, logger: Fixtures.quietLogger, features: a.fs.features()))
+        a.refresher.reload(collector: HistCollector(config: faster, reader: a.fs, logger: quietLogger, features: a.fs.features()))
         #expect(a.refresher.refreshInterval == 0.05)
         #expect(a.refresher.current !== first, "rebuilt at once")
         let rebuilt = try #require(a.refresher.current)

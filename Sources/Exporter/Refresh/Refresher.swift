@@ -137,7 +137,7 @@ public final class Refresher: Sendable {
     public var current: MetricsSnapshot? { state.withLock { $0.snapshot } }
 
     /// How many scrapes are waiting on a refresh another scrape started.
-    var scrapesSharingARefresh: Int { state.withLock { $0.sharing } }
+    package var scrapesSharingARefresh: Int { state.withLock { $0.sharing } }
 
     /// Runs one refresh, or waits for the one already running and returns its result.
     @discardableResult

@@ -1,8 +1,7 @@
 import Foundation
-import TestKit
 
 /// `htpasswd -nbBC cost user password`'s bcrypt hash (apache2-utils).
-func htpasswdHash(_ password: String, cost: Int = 5) throws -> String {
+public func htpasswdHash(_ password: String, cost: Int = 5) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/htpasswd")
     process.arguments = ["-nbBC", "\(cost)", "user", password]
@@ -20,7 +19,7 @@ func htpasswdHash(_ password: String, cost: Int = 5) throws -> String {
 
 /// A fresh directory holding copies of the test PKI's files (mode 0600) and `web.yml` with
 /// `yaml` (mode `mode`); returns the path of web.yml.
-func writeWebConfig(_ yaml: String, mode: Int = 0o600) throws -> String {
+public func writeWebConfig(_ yaml: String, mode: Int = 0o600) throws -> String {
     let pki = TestPKI.shared
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("web-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

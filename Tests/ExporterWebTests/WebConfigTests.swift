@@ -4,7 +4,8 @@ import Logging
 import Testing
 import TestKit
 
-@testable import Exporter
+import Exporter
+@testable import ExporterWeb
 
 /// The web configuration file: exporter-toolkit's format, errors with file, line and field.
 @Suite struct WebConfigTests {
@@ -150,6 +151,13 @@ import TestKit
             #expect(error.field == field, "\(error)")
             #expect(error.message.contains(message), "\(error)")
             #expect(error.description.hasPrefix(file + ":"))
+        }
+    }
+
+    /// libyaml ends a last line without a newline for it; the mark is put on the file's last line.
+    @Test func yamlSyntaxErrorsPointAtALineTheFileHas() {
+        #expect(throws: ConfigError(file: "web.yml", line: 3, column: 6, field: "", message: "YAML syntax: could not find expected ':'")) {
+            try WebConfigLoader.load(yaml: "rate_limit:\n  interval: 1s\n  bur", file: "web.yml")
         }
     }
 

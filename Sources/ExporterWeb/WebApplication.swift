@@ -1,3 +1,4 @@
+import Exporter
 import Exposition
 import HTTPServer
 import Logging
@@ -23,6 +24,7 @@ public final class WebApplication: Sendable {
     let metrics: ExporterMetrics
     let options: Options
     let logger: Logger
+    let bodies = ScrapeBodies()
 
     public init(refresher: Refresher, controller: TriggerController, metrics: ExporterMetrics, options: Options, logger: Logger) {
         self.refresher = refresher
@@ -61,7 +63,7 @@ public final class WebApplication: Sendable {
         let gzip = acceptsGzip(request.header("accept-encoding"))
         var headers: [(name: String, value: String)] = [("Content-Type", format.contentType), ("Vary", "Accept, Accept-Encoding")]
         if gzip { headers.append(("Content-Encoding", "gzip")) }
-        return HTTPResponse(status: 200, headers: headers, body: .shared(snapshot.body(format: format, gzip: gzip)))
+        return HTTPResponse(status: 200, headers: headers, body: .shared(bodies.body(of: snapshot, format: format, gzip: gzip)))
     }
 
     /// `adminHere`: the admin API is served on this listener, so its links work here.
