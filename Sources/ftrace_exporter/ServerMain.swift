@@ -137,11 +137,17 @@ struct ServerMain {
         if let adminAddress = options.adminListenAddress { serve(adminAddress, app.adminRouter(), "admin API") }
 
         if let file = options.webConfigFile {
-            logger.info("web configuration", metadata: webConfigSummary(webConfig, file: file))
+            logger.info("web configuration", metadata: webConfig.summary(file: file))
         }
+        let configReloader = ConfigReloader(
+            options: .init(
+                configFile: options.configFile, tracefsFromCommandLine: options.tracefsPath != nil,
+                refreshInterval: options.refreshInterval, holdsInstance: instanceLock != nil),
+            controller: controller, refresher: refresher, rotator: rotator, metrics: metrics, reader: tracefs, logger: logger)
+        let webReloader = WebConfigReloader(file: options.webConfigFile, servers: servers, guard: webGuard, logger: logger)
         let process = RunningExporter(
-            servers: servers, controller: controller, refresher: refresher, rotator: rotator, metrics: metrics, tracefs: tracefs,
-            instanceLock: instanceLock, webGuard: webGuard, options: options, logger: logger)
+            servers: servers, controller: controller, refresher: refresher, rotator: rotator, instanceLock: instanceLock,
+            configReloader: configReloader, webReloader: webReloader, logger: logger)
         let queue = DispatchQueue(label: "ftrace_exporter.lifecycle")
         queue.async {
             // Failures are logged by the controller and shown in the trigger set state.
@@ -170,27 +176,23 @@ final class RunningExporter: @unchecked Sendable {
     let controller: TriggerController
     let refresher: Refresher
     let rotator: Rotator
-    let metrics: ExporterMetrics
-    let tracefs: TraceFS
     /// Held until the process exits; the kernel releases it however the process ends.
     let instanceLock: InstanceLock?
-    let webGuard: WebGuard
-    let options: ServerOptions
+    let configReloader: ConfigReloader
+    let webReloader: WebConfigReloader
     let logger: Logger
 
     init(
-        servers: [HTTPServer], controller: TriggerController, refresher: Refresher, rotator: Rotator, metrics: ExporterMetrics,
-        tracefs: TraceFS, instanceLock: InstanceLock?, webGuard: WebGuard, options: ServerOptions, logger: Logger
+        servers: [HTTPServer], controller: TriggerController, refresher: Refresher, rotator: Rotator, instanceLock: InstanceLock?,
+        configReloader: ConfigReloader, webReloader: WebConfigReloader, logger: Logger
     ) {
-        self.instanceLock = instanceLock
         self.servers = servers
         self.controller = controller
         self.refresher = refresher
         self.rotator = rotator
-        self.metrics = metrics
-        self.tracefs = tracefs
-        self.webGuard = webGuard
-        self.options = options
+        self.instanceLock = instanceLock
+        self.configReloader = configReloader
+        self.webReloader = webReloader
         self.logger = logger
     }
 
@@ -212,90 +214,11 @@ final class RunningExporter: @unchecked Sendable {
         exit(code)
     }
 
-    /// SIGHUP: load the configuration file and the web configuration file again; an invalid one
-    /// is rejected and the running one stays.
+    /// SIGHUP: the web configuration file, then the configuration file; an invalid one is
+    /// rejected and the running one stays.
     func reload() {
-        let webTaken = reloadWebConfig()
-        guard let file = options.configFile else {
-            logger.info("SIGHUP: no --config.file to reload; the built-in configuration stays")
-            metrics.recordReload(successful: webTaken)
-            refresher.rebuildAfterChange()
-            return
-        }
-        do {
-            let fresh = try ConfigSource.load(path: file).overriding(refreshInterval: options.refreshInterval)
-            let current = controller.config
-            // tracefs is located once, at start.
-            if options.tracefsPath == nil && fresh.tracefsPath != current.tracefsPath {
-                throw ReloadConflict(reasons: [
-                    "tracefs.path changes from '\(current.tracefsPath)' to '\(fresh.tracefsPath)': restart the exporter to use another tracefs",
-                ])
-            }
-            if instanceLock != nil && fresh.instance != current.instance {
-                throw ReloadConflict(reasons: [
-                    "instance changes from '\(current.instance)' to '\(fresh.instance)': the exporter holds its instance for as long as it runs; restart it to use another",
-                ])
-            }
-            try controller.replaceConfig(fresh)
-            let collector = HistCollector(config: fresh, reader: tracefs, logger: logger, features: tracefs.features())
-            collector.share(rotator.readings)
-            metrics.recordReload(successful: webTaken)
-            refresher.reload(collector: collector)
-            logger.info("configuration reloaded", metadata: [
-                "file": "\(file)", "trigger_sets": "\(fresh.triggerSets.count)", "refresh_interval": "\(fresh.refreshInterval)",
-            ])
-        } catch {
-            // Shown in the snapshot before it is logged, so what reads the log can scrape it.
-            metrics.recordReload(successful: false)
-            refresher.rebuildAfterChange()
-            logger.error("configuration reload rejected; the running configuration stays", metadata: ["err": "\(error)"])
-        }
+        configReloader.reload(webTaken: webReloader.reload())
     }
-}
-
-extension RunningExporter {
-    /// Re-reads the web configuration: users, headers and rate limit apply to the next request;
-    /// new TLS settings (certificate, key, CAs, policy, versions) are handed to each listener,
-    /// which keeps its socket and finishes requests in flight on the old settings.
-    /// Whether the file was taken (true without one).
-    @discardableResult
-    func reloadWebConfig() -> Bool {
-        guard let file = options.webConfigFile else { return true }
-        let fresh: WebConfig
-        do {
-            fresh = try WebConfigLoader.load(path: file)
-        } catch {
-            logger.error("web configuration reload rejected; the running one stays", metadata: ["err": "\(error)"])
-            return false
-        }
-        for server in servers {
-            do {
-                try server.updateTLS(fresh.tls)
-            } catch {
-                logger.error("web configuration reload: cannot apply the TLS settings to a listener", metadata: [
-                    "port": "\(server.port)", "err": "\(error)",
-                ])
-                return false
-            }
-        }
-        webGuard.update(fresh)
-        logger.info("web configuration reloaded", metadata: webConfigSummary(fresh, file: file))
-        return true
-    }
-}
-
-/// What a web configuration turns on, for the log; never secrets or hashes.
-func webConfigSummary(_ config: WebConfig, file: String) -> Logger.Metadata {
-    var metadata: Logger.Metadata = ["file": "\(file)", "tls": "\(config.tls != nil)"]
-    if let tls = config.tls {
-        metadata["client_auth_type"] = "\(tls.clientCertificates.rawValue)"
-        metadata["min_version"] = "\(tls.minimumVersion.name)"
-        metadata["max_version"] = "\(tls.maximumVersion.name)"
-    }
-    metadata["basic_auth_users"] = "\(config.users.count)"
-    if !config.headers.isEmpty { metadata["headers"] = "\(config.headers.map(\.name).joined(separator: ","))" }
-    if let limit = config.rateLimit { metadata["rate_limit"] = "\(limit.burst) per \(limit.interval)s" }
-    return metadata
 }
 
 struct ServerOptions {
