@@ -77,6 +77,12 @@ import TraceFSTesting
         // The written command with clock=mono is the same trigger: the kernel drops a clock
         // that no common_timestamp uses, and size is not compared.
         #expect(infos[3].identity == (try TriggerInfo.parse(Self.triggerSets[3].command)).identity)
+        // The trigger file's parser: every trigger line, the hist ones parsed, comments aside.
+        let file = TriggerFile(parsing: lines.joined(separator: "\n") + "\n")
+        #expect(file.lines.count == lines.filter { !$0.hasPrefix("#") && !$0.allSatisfy(\.isWhitespace) }.count)
+        #expect(file.histLines.compactMap(\.hist) == infos)
+        #expect(file.contains(infos[3].identity))
+        #expect(TriggerFile(parsing: "# Available triggers:\n# traceon traceoff snapshot\n").lines.isEmpty)
         // The others are no hist triggers.
         for line in lines where !line.hasPrefix("hist:") {
             #expect(throws: HistParseError.self, "\(line)") { try TriggerInfo.parse(line) }
@@ -87,13 +93,15 @@ import TraceFSTesting
         let synthetic = try Self.capture("92-synthetic_events-readback.txt")
         let dynamic = try Self.capture("92b-dynamic_events-readback.txt")
         let kprobe = try Self.capture("97-dynamic_events-with-kprobe.txt")
-        #expect(SyntheticEventList.names(syntheticEvents: synthetic) == ["wakeup_lat"])
-        #expect(SyntheticEventList.names(dynamicEvents: dynamic) == ["wakeup_lat"])
+        #expect(SyntheticEventsFile(parsing: synthetic).names == ["wakeup_lat"])
+        #expect(DynamicEventsFile(parsing: dynamic).syntheticNames == ["wakeup_lat"])
+        #expect(DynamicEventsFile(parsing: dynamic).entries == [.init(kind: "s", group: "synthetic", name: "wakeup_lat")])
         // A kprobe is a dynamic event, not a synthetic one.
-        #expect(SyntheticEventList.names(dynamicEvents: kprobe).isEmpty)
-        #expect(SyntheticEventList.names(dynamicEvents: kprobe + dynamic) == ["wakeup_lat"])
-        #expect(SyntheticEventList.names(syntheticEvents: "").isEmpty)
-        #expect(SyntheticEventList.names(syntheticEvents: "# comment\n\nftrace_exporter_a\tu64 lat\n") == ["ftrace_exporter_a"])
+        #expect(DynamicEventsFile(parsing: kprobe).syntheticNames.isEmpty)
+        #expect(DynamicEventsFile(parsing: kprobe).entries.map(\.kind) == ["p"])
+        #expect(DynamicEventsFile(parsing: kprobe + dynamic).syntheticNames == ["wakeup_lat"])
+        #expect(SyntheticEventsFile(parsing: "").names.isEmpty)
+        #expect(SyntheticEventsFile(parsing: "# comment\n\nftrace_exporter_a\tu64 lat\n").names == ["ftrace_exporter_a"])
     }
 
     /// The in-memory kernel the exporter's tests run on lists synthetic events in
@@ -104,13 +112,14 @@ import TraceFSTesting
         let dynamic = String(decoding: try fake.read("dynamic_events"), as: UTF8.self)
         #expect(dynamic == (try Self.capture("92b-dynamic_events-readback.txt")))
         let synthetic = String(decoding: try fake.read("synthetic_events"), as: UTF8.self)
-        #expect(SyntheticEventList.names(dynamicEvents: dynamic) == SyntheticEventList.names(syntheticEvents: synthetic))
+        #expect(DynamicEventsFile(parsing: dynamic).syntheticNames == SyntheticEventsFile(parsing: synthetic).names)
     }
 
     /// corpus/98: eight records, hist and synthetic_events errors mixed, carets included.
     @Test func errorLogRecords() throws {
         let text = try Self.capture("98-error_log-final.txt")
-        let records = ErrorLog.records(text)
+        let log = ErrorLogFile(parsing: text)
+        let records = log.records
         #expect(records.count == 8)
         #expect(records.map(\.location) == [
             "hist:sched:sched_switch", "hist:kmem:kmalloc", "synthetic_events", "synthetic_events",
@@ -122,14 +131,19 @@ import TraceFSTesting
             "Can't clear or continue a nonexistent hist trigger",
         ])
         #expect(records[3].command == "arr_ev unsigned int v[8]; char s[]; u64 x")
+        // The caret is where the kernel's err_pos() put it: under the token it names.
+        for record in records {
+            let caret = try #require(record.caret, "\(record.text)")
+            #expect(caret >= 0 && caret <= record.command.utf8.count, "\(record.text)")
+        }
         // Each record keeps its three lines, caret and all.
         #expect(records.map(\.text).joined(separator: "\n") + "\n" == text)
 
         // The record for a write: its own, wherever it sits in the log.
-        #expect(ErrorLog.record(for: "hist:keys=common_stacktrace", in: text)?.message == "Couldn't find field")
-        #expect(ErrorLog.record(for: "bad name u64 a", in: text)?.location == "synthetic_events")
-        #expect(ErrorLog.record(for: "hist:name=nm:keys=bytes_alloc", in: text)?.message.hasPrefix("Named hist trigger") == true)
+        #expect(log.record(for: "hist:keys=common_stacktrace")?.message == "Couldn't find field")
+        #expect(log.record(for: "bad name u64 a")?.location == "synthetic_events")
+        #expect(log.record(for: "hist:name=nm:keys=bytes_alloc")?.message.hasPrefix("Named hist trigger") == true)
         // A write the log has no record of: the last record is the best guess.
-        #expect(ErrorLog.record(for: "hist:keys=nothing_like_it", in: text) == records.last)
+        #expect(log.record(for: "hist:keys=nothing_like_it") == records.last)
     }
 }

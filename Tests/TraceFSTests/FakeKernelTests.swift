@@ -453,6 +453,20 @@ private func event(_ text: String) -> EventName { EventName(text)! }
         #expect(try fake.text("events/kmem/kmalloc/hist") == "")
     }
 
+    /// The in-memory kernel's error_log reads back through the exporter's parser of the file,
+    /// caret included: the two agree on the format the kernel prints.
+    @Test func errorLogReadsBackThroughTheParser() throws {
+        let fake = FakeKernelTraceFS()
+        let command = "hist:keys=call_site:vals=nosuch"
+        #expect(errnoOf { try fake.append("events/kmem/kmalloc/trigger", command) } == EINVAL)
+        let record = try #require(ErrorLogFile(fake.read("error_log")).record(for: command))
+        #expect(record.location == "hist:kmem:kmalloc")
+        #expect(record.message == "Couldn't find field")
+        #expect(record.command == command)
+        let caret = try #require(record.caret)
+        #expect(command.utf8.dropFirst(caret).starts(with: "nosuch".utf8), "caret at \(caret)")
+    }
+
     @Test func duplicateIsEEXISTWithItsErrorLogEntry() throws {
         let fake = FakeKernelTraceFS()
         let trigger = "events/kmem/kmalloc/trigger"

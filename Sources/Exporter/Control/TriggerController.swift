@@ -77,7 +77,7 @@ public final class TriggerController: @unchecked Sendable {
     /// removal never answers success while the triggers stay.
     func confirmedStatus(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
         do throws(TraceFSError) {
-            var lines: [EventName: [TriggerLine]] = [:]
+            var lines: [EventName: [TriggerFile.Line]] = [:]
             for trigger in set.triggers where lines[trigger.event] == nil {
                 lines[trigger.event] = try readHistTriggerLines(trigger.event)
             }
@@ -87,7 +87,7 @@ public final class TriggerController: @unchecked Sendable {
         }
     }
 
-    private func status(_ set: TriggerSet, lines histTriggerLines: (EventName) -> [TriggerLine], definedSynthetic: Set<String>) -> TriggerSetStatus {
+    private func status(_ set: TriggerSet, lines histTriggerLines: (EventName) -> [TriggerFile.Line], definedSynthetic: Set<String>) -> TriggerSetStatus {
         let config = self.config
         var ownedIdentities: [EventName: [TriggerInfo.Identity]] = [:]
         for s in config.triggerSets {
@@ -98,13 +98,13 @@ public final class TriggerController: @unchecked Sendable {
         var seenEvents: Set<EventName> = []
         for t in set.triggers {
             let lines = histTriggerLines(t.event)
-            let match = lines.first { $0.info?.identity == t.info.identity }
+            let match = lines.first { $0.hist?.identity == t.info.identity }
             triggers.append(TriggerSetStatus.Trigger(
                 event: t.event, command: t.command, present: match != nil,
-                paused: match?.info?.state == .paused, readBack: match?.line))
+                paused: match?.hist?.state == .paused, readBack: match?.text))
             if seenEvents.insert(t.event).inserted {
-                for line in lines where !(ownedIdentities[t.event] ?? []).contains(where: { $0 == line.info?.identity }) {
-                    foreign.append(line.line)
+                for line in lines where !(ownedIdentities[t.event] ?? []).contains(where: { $0 == line.hist?.identity }) {
+                    foreign.append(line.text)
                 }
             }
         }
@@ -122,31 +122,22 @@ public final class TriggerController: @unchecked Sendable {
         return TriggerSetStatus(name: set.name, state: state, triggers: triggers, syntheticEvents: synthetic, foreignTriggers: foreign)
     }
 
-    struct TriggerLine {
-        var line: String
-        var info: TriggerInfo?
-    }
-
     /// The hist lines of an event's trigger file in our instance, for the status shown (none
     /// when the file cannot be read).
-    func histTriggerLines(_ event: EventName) -> [TriggerLine] {
+    func histTriggerLines(_ event: EventName) -> [TriggerFile.Line] {
         (try? readHistTriggerLines(event)) ?? []
     }
 
     /// The hist lines of an event's trigger file in our instance; none when the event is not
     /// there (ENOENT), any other failure thrown: a read-back that fails confirms nothing.
-    func readHistTriggerLines(_ event: EventName) throws(TraceFSError) -> [TriggerLine] {
+    func readHistTriggerLines(_ event: EventName) throws(TraceFSError) -> [TriggerFile.Line] {
         let bytes: [UInt8]
         do {
             bytes = try fs.readTrigger(event, in: instance)
         } catch where error.isNotFound {
             return []
         }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { raw in
-            let line = String(raw)
-            guard line.hasPrefix("hist:") else { return nil }
-            return TriggerLine(line: line, info: try? TriggerInfo.parse(line))
-        }
+        return TriggerFile(bytes).histLines
     }
 
     /// The synthetic events defined, for the status shown (none when unreadable).
@@ -157,7 +148,7 @@ public final class TriggerController: @unchecked Sendable {
     /// The synthetic events defined; none on a kernel without them (no `synthetic_events`).
     func readSyntheticEventNames() throws(TraceFSError) -> Set<String> {
         do {
-            return SyntheticEventList.names(syntheticEvents: String(decoding: try fs.read("synthetic_events"), as: UTF8.self))
+            return SyntheticEventsFile(try fs.read("synthetic_events")).names
         } catch where error.isNotFound {
             return []
         }
@@ -325,10 +316,7 @@ public final class TriggerController: @unchecked Sendable {
             } catch {
                 return "not confirmed: the read-back failed: \(error)"
             }
-            let present = String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains {
-                $0.hasPrefix("hist:") && (try? TriggerInfo.parse(String($0)))?.identity == identity
-            }
-            return present ? stillThere : "ok"
+            return TriggerFile(bytes).contains(identity) ? stillThere : "ok"
         }
     }
 
@@ -339,8 +327,8 @@ public final class TriggerController: @unchecked Sendable {
         try perform(write, errorLog: instance.directory + "error_log")
         done.append(write)
         let lines = try readBack(write) { () throws(TraceFSError) in try readHistTriggerLines(trigger.event) }
-        guard lines.contains(where: { $0.info?.identity == trigger.info.identity }) else {
-            throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
+        guard lines.contains(where: { $0.hist?.identity == trigger.info.identity }) else {
+            throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.text).joined(separator: "\n")))
         }
     }
 
@@ -350,8 +338,8 @@ public final class TriggerController: @unchecked Sendable {
         let write = PlannedWrite(path: InstallPlan.triggerPath(trigger, instance), action: .append(text: "!" + trigger.command))
         try perform(write, errorLog: instance.directory + "error_log")
         let lines = try readBack(write) { () throws(TraceFSError) in try readHistTriggerLines(trigger.event) }
-        if lines.contains(where: { $0.info?.identity == trigger.info.identity }) {
-            throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.line).joined(separator: "\n")))
+        if lines.contains(where: { $0.hist?.identity == trigger.info.identity }) {
+            throw ControlError(.notConfirmed(write: write, readBack: lines.map(\.text).joined(separator: "\n")))
         }
     }
 
@@ -420,7 +408,7 @@ public final class TriggerController: @unchecked Sendable {
             } catch {
                 return !error.isNotFound
             }
-            return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { !$0.hasPrefix("#") && !$0.allSatisfy(\.isWhitespace) }
+            return !TriggerFile(bytes).lines.isEmpty
         }
     }
 
@@ -569,7 +557,7 @@ public final class TriggerController: @unchecked Sendable {
             var logText: String?
             if canLog, case .append(let text) = write.action, let log = try? fs.read(errorLog) {
                 let command = text.hasPrefix("!") ? String(text.dropFirst()) : text
-                logText = ErrorLog.record(for: command, in: String(decoding: log, as: UTF8.self))?.text
+                logText = ErrorLogFile(log).record(for: command)?.text
             }
             throw ControlError(.kernelRejected(write: write, errno: error.errnoValue ?? 0, errorLog: logText))
         }
