@@ -27,7 +27,7 @@ let package = Package(
         // A pthread mutex and a value behind one, visible to ThreadSanitizer.
         .target(name: "Locking"),
         // An in-memory model of the kernel's tracefs control semantics, for tests.
-        .target(name: "TraceFSTesting", dependencies: ["TraceFS", "HistFormat", "Locking"]),
+        .target(name: "TraceFSTesting", dependencies: ["TraceFS", "HistFormat", "Locking", "Platform"]),
         // libmicrohttpd (Debian: libmicrohttpd-dev); the only place C is touched.
         .systemLibrary(
             name: "CMicroHTTPD",

@@ -50,7 +50,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     /// The 6.1 `format` file the fake uses for a well-known event (the default set and
     /// `workqueue/workqueue_queue_work`, which has a real `cpu` field).
     public static func referenceFormat(for event: EventName) -> String? {
-        KernelText.formats[event.description] ?? KernelText.plausibleFormats[event.description]
+        KernelText.format(event.description)
     }
 
     public let root: String

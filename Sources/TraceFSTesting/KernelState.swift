@@ -513,7 +513,7 @@ struct KernelState: Sendable {
             case .syntheticEvents: return features.syntheticEvents
             case .histTriggers: return features.histTriggers
             }
-        }.map(\.text).joined()
+        }.map { $0.line + "\n" }.joined()
     }
 }
 
