@@ -24,7 +24,7 @@ public struct EventFormat: Equatable, Sendable {
         var name = ""
         var fields: [Field] = []
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let line = rawLine.trimmingSpaces()
+            let line = rawLine.trimmingBlanks()
             if line.hasPrefix("name: ") {
                 name = String(line.dropFirst(6))
                 continue
@@ -34,7 +34,7 @@ public struct EventFormat: Equatable, Sendable {
             var size = 0
             var signed = false
             for part in line.split(separator: ";") {
-                let item = part.trimmingSpaces()
+                let item = part.trimmingBlanks()
                 if item.hasPrefix("field:") {
                     declaration = String(item.dropFirst(6))
                 } else if item.hasPrefix("size:") {

@@ -206,7 +206,7 @@ extension TriggerInfo {
 
         var filter: String?
         if let ifRange = topLevelRange(of: " if ", in: body) {
-            let f = body[ifRange.upperBound...].trimmingSpaces()
+            let f = body[ifRange.upperBound...].trimmingBlanks()
             if f.isEmpty { throw fail("'if' without a filter") }
             filter = String(f)
             body = body[..<ifRange.lowerBound]
@@ -270,7 +270,7 @@ extension TriggerInfo {
         for action in actions {
             guard let r = topLevelRange(of: ".save(", in: Substring(action)) else { continue }
             let inner = action[r.upperBound...].prefix { $0 != ")" }
-            names += inner.split(separator: ",").map { String($0.trimmingSpaces()) }
+            names += inner.split(separator: ",").map { String($0.trimmingBlanks()) }
         }
         return names
     }
@@ -342,7 +342,9 @@ func splitTopLevel(_ text: Substring, on separator: Character) -> [Substring] {
 }
 
 extension Substring {
-    func trimmingSpaces() -> Substring {
+    /// Without the spaces and tabs at either end, nor a line's trailing newline: the blanks
+    /// the kernel's control-file parsers skip around a token.
+    public func trimmingBlanks() -> Substring {
         var s = self
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" || l == "\n" { s.removeLast() }
@@ -351,5 +353,5 @@ extension Substring {
 }
 
 extension String {
-    func trimmingSpaces() -> Substring { Substring(self).trimmingSpaces() }
+    public func trimmingBlanks() -> Substring { Substring(self).trimmingBlanks() }
 }

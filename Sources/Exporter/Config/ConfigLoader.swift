@@ -283,7 +283,7 @@ public enum ConfigLoader {
         if !info.controls.isEmpty {
             throw commandField.error("'\(info.controls[0])' is an action of the admin API, not part of a trigger")
         }
-        if command != command.trimmingSpaces() {
+        if command != command.trimmingBlanks() {
             throw commandField.error("leading or trailing spaces would make the removal text differ from the read-back")
         }
         if let problem = kernelLimitProblem(info) { throw commandField.error(problem) }
@@ -363,13 +363,4 @@ func isSafeName(_ s: String) -> Bool {
 func isIdentifier(_ s: String) -> Bool {
     guard let first = s.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
     return s.utf8.allSatisfy(isIdentifierByte)
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
-    }
 }
