@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "ExporterTests",
             dependencies: [
-                "Exporter", "HistFormat", "Exposition", "TraceFS", "TraceFSTesting", "Platform", "TestKit",
+                "Exporter", "HistFormat", "Exposition", "Locking", "TraceFS", "TraceFSTesting", "Platform", "TestKit",
                 .product(name: "Logging", package: "swift-log"),
                 // The README's configuration example is read as YAML to check it against the loader.
                 .product(name: "Yams", package: "Yams"),
