@@ -108,8 +108,9 @@ let package = Package(
         .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
-        .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting", "HistFormat"]),
-        // What the test targets share: certificates made by openssl, curl, a Prometheus server.
+        .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting", "HistFormat", "TestKit"]),
+        // What the test targets share: certificates made by openssl, curl, a Prometheus server,
+        // a tracefs mount, web configuration and secret files, a quiet logger.
         .target(name: "TestKit", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestKit"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestKit"]),
         .testTarget(

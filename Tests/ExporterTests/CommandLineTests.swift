@@ -1,6 +1,7 @@
 import Exporter
 import Foundation
 import Testing
+import TestKit
 
 /// The built `ftrace_exporter` binary, run as a user would.
 @Suite struct CommandLineTests {
@@ -161,10 +162,9 @@ import Testing
         (0o600, "", "is empty"),
     ] as [(Int, String, String)])
     func checkConfigChecksTheTokenFile(mode: Int, token: String, advice: String) throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        let path = try writeTemporaryFile(token + "\n", mode: mode, prefix: "token")
+        let file = URL(fileURLWithPath: path)
         defer { try? FileManager.default.removeItem(at: file) }
-        try (token + "\n").write(to: file, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
         let r = try run(["--check-config", "--admin.token-file", file.path])
         #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.contains(advice), "\(r.stderr)")

@@ -13,7 +13,7 @@ import TestKit
         let dir: URL
         var port = 0
         var adminPort: Int?
-        let tracefs: HostTraceFS
+        let tracefs: ScratchTraceFS
         /// Each daemon has a tracefs instance of its own: one exporter may hold an instance.
         let instance: String
 
@@ -25,7 +25,7 @@ import TestKit
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             log = dir.appendingPathComponent("exporter.log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            tracefs = try HostTraceFS()
+            tracefs = try ScratchTraceFS()
             do {
                 try start(extraArguments, token: token, tokenMode: tokenMode, tokenOwner: tokenOwner, separateAdmin: separateAdmin,
                           config: config, refreshInterval: refreshInterval)
@@ -177,7 +177,7 @@ import TestKit
         // Other suites' daemons come and go meanwhile, each in an instance of its own.
         #expect(instancesAfter.contains(d.instance) && !instancesBefore.contains(d.instance), "the exporter's instance is made at start")
         #expect(d.stop() == 0)
-        let look = try HostTraceFS()
+        let look = try ScratchTraceFS()
         defer { look.release() }
         let instancesAtStop = try FileManager.default.contentsOfDirectory(atPath: look.path + "/instances").sorted()
         #expect(!instancesAtStop.contains(d.instance), "the instance goes at stop")
@@ -217,7 +217,7 @@ import TestKit
 
     @Test("a tracefs this process cannot write is read: the daemon serves, and installs answer 503 with the reason")
     func readOnlyTraceFSIsReadOnly() throws {
-        let readOnly = try HostTraceFS(readOnly: true)
+        let readOnly = try ScratchTraceFS(readOnly: true)
         defer { readOnly.release() }
         let d = try Daemon(["--path.tracefs", readOnly.path])
         defer { _ = d.stop() }
@@ -330,7 +330,7 @@ import TestKit
     @Test("with its log unwritable the daemon serves, and stops cleanly on SIGTERM", arguments: ["2>/dev/full", "2>&-"])
     func unwritableLog(redirection: String) throws {
         let port = freePort()
-        let tracefs = try HostTraceFS()
+        let tracefs = try ScratchTraceFS()
         defer { tracefs.release() }
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString).yml")
         try Self.configuration(DefaultConfig.yaml, instance: Self.uniqueInstance()).write(to: config, atomically: true, encoding: .utf8)
@@ -440,35 +440,6 @@ import TestKit
         let before = try refreshes()
         Thread.sleep(forTimeInterval: 4.5)
         #expect(try refreshes() >= before + 1)
-    }
-}
-
-/// This host's tracefs, mounted at a scratch path when it is not mounted already, and
-/// unmounted again afterwards; nothing in it is changed.
-final class HostTraceFS {
-    let path: String
-    private var scratch: URL?
-
-    /// `readOnly`: a mount of its own, read-only (the kernel's tracefs all the same).
-    init(readOnly: Bool = false) throws {
-        for candidate in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] where !readOnly && FileManager.default.fileExists(atPath: candidate + "/events") {
-            path = candidate
-            return
-        }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracefs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        guard mount("nodev", dir.path, "tracefs", readOnly ? UInt(MS_RDONLY) : 0, nil) == 0 else {
-            throw DaemonTests.Failure("cannot mount tracefs at \(dir.path) (errno \(errno)); these tests need root")
-        }
-        scratch = dir
-        path = dir.path
-    }
-
-    func release() {
-        guard let scratch else { return }
-        umount(scratch.path)
-        try? FileManager.default.removeItem(at: scratch)
-        self.scratch = nil
     }
 }
 

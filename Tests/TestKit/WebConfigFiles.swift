@@ -33,3 +33,11 @@ public func writeWebConfig(_ yaml: String, mode: Int = 0o600) throws -> String {
     try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file)
     return file
 }
+
+/// A fresh temporary file holding `text`, with mode `mode`; returns its path.
+public func writeTemporaryFile(_ text: String, mode: Int, prefix: String = "file") throws -> String {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+    try text.write(toFile: file, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file)
+    return file
+}

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestKit
 @testable import TraceFS
 
 /// What only a real tracefs mount shows: the filesystem check that guards every write, and the
 /// instance lock. The host's kernel is enough (hist triggers are not needed); where tracefs
-/// cannot be mounted (no root, no CONFIG_TRACING) these tests say so and pass.
+/// cannot be mounted (no root, no CONFIG_TRACING) the test that needs it is skipped.
 @Suite(.serialized) struct MountTests {
     @Test("a tree of captured files is read but never written: every write is refused and the file is unchanged")
     func capturedTreeIsNeverWritten() throws {
@@ -27,10 +28,11 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("instances/x").path))
     }
 
-    @Test("a second lock on an instance is refused and names the holder; released, it can be taken again")
+    @Test("a second lock on an instance is refused and names the holder; released, it can be taken again",
+          .enabled(if: ScratchTraceFS.canMount, "tracefs cannot be mounted here (not root, or no CONFIG_TRACING)"))
     func oneHolderPerInstance() throws {
-        guard let mount = try TraceFSMount.make() else { return }
-        defer { mount.remove() }
+        let mount = try ScratchTraceFS(ownMount: true)
+        defer { mount.release() }
         let fs = try TraceFS.locate(explicitPath: mount.path)
         #expect(fs.writeRefusal == nil, "a tracefs mount is written to")
 
@@ -75,37 +77,5 @@ import Testing
         #expect(FileLockTable.flockHolder(of: FileIdentity(major: 0, minor: 0x0d, inode: 1240346), table: table) == 1879)
         #expect(FileLockTable.flockHolder(of: FileIdentity(major: 0, minor: 0x0e, inode: 1240346), table: table) == 77)
         #expect(FileLockTable.flockHolder(of: FileIdentity(major: 0xfe, minor: 0, inode: 5350045), table: table) == nil)
-    }
-}
-
-/// tracefs mounted on a fresh directory, for tests that need the kernel's filesystem.
-struct TraceFSMount {
-    let path: String
-
-    /// nil, with the reason printed, where mounting is not possible here.
-    static func make() throws -> TraceFSMount? {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracefs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        if run(["/bin/mount", "-t", "tracefs", "nodev", dir.path]) != 0 {
-            try? FileManager.default.removeItem(at: dir)
-            print("tracefs cannot be mounted here (not root, or no CONFIG_TRACING): skipping what needs it")
-            return nil
-        }
-        return TraceFSMount(path: dir.path)
-    }
-
-    func remove() {
-        _ = Self.run(["/bin/umount", path])
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    static func run(_ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }
