@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "ExporterWebTests",
             dependencies: [
-                "ExporterWeb", "Exporter", "HTTPServer", "TraceFS", "TraceFSTesting", "TestKit",
+                "ExporterWeb", "Exporter", "HTTPServer", "Platform", "TraceFS", "TraceFSTesting", "TestKit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

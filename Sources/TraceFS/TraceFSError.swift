@@ -43,6 +43,12 @@ public struct TraceFSError: Error, Equatable, Sendable, CustomStringConvertible 
     /// ENOENT: the file is not there (a kernel option missing, an event gone).
     public var isNotFound: Bool { kind == .system(errno: ENOENT) }
 
+    /// EEXIST: what the write makes is there already.
+    public var isAlreadyThere: Bool { kind == .system(errno: EEXIST) }
+
+    /// EBUSY: in use; the kernel may let go of it shortly.
+    public var isBusy: Bool { kind == .system(errno: EBUSY) }
+
     public var description: String {
         switch kind {
         case .notMounted(let searched):

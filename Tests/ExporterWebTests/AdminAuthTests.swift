@@ -1,5 +1,5 @@
-import Exporter
 import ExporterWeb
+import Platform
 import Testing
 
 @Suite struct AdminAuthTests {

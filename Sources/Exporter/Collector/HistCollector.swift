@@ -1,11 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Exposition
 import HistFormat
 import Logging
+import Platform
 import TraceFS
 
 /// Reads every table the exporter exports, once, and turns them into metric families.
@@ -289,11 +285,4 @@ public final class HistCollector: @unchecked Sendable {
         formats[key] = format
         return format
     }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-public func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

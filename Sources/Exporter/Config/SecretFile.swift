@@ -1,11 +1,5 @@
 import Platform
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Why a file the exporter reads at start could not be used, in words for the operator.
 public struct FileProblem: Error, Sendable, CustomStringConvertible {
     public var description: String
@@ -26,8 +20,8 @@ public enum SecretFile {
         if file.mode & 0o077 != 0 {
             return "\(path) holds \(what) and is readable or writable by group or others (mode \(String(file.mode & 0o777, radix: 8))); chmod 600 \(path)"
         }
-        if file.owner != 0 && file.owner != geteuid() {
-            return "\(path) holds \(what) and is owned by uid \(file.owner), neither root nor the exporter's user (uid \(geteuid())); chown it"
+        if file.owner != 0 && file.owner != effectiveUserID() {
+            return "\(path) holds \(what) and is owned by uid \(file.owner), neither root nor the exporter's user (uid \(effectiveUserID())); chown it"
         }
         return nil
     }
@@ -53,7 +47,7 @@ public enum SecretFile {
             file = try WholeFile.readWithOwnership(path, limit: limit)
         } catch {
             switch error {
-            case .system(let errno): throw FileProblem("cannot read \(path): \(String(cString: strerror(errno)))")
+            case .system(let errno): throw FileProblem("cannot read \(path): \(systemErrorText(errno))")
             case .tooLarge: throw FileProblem("\(path) is larger than \(FileReadError.describe(bytes: limit)), too large for \(what)")
             }
         }

@@ -1,4 +1,5 @@
 import HistFormat
+import Platform
 import TraceFS
 
 /// How full one bookkeeping table of a set is, as the kernel's `Totals:` say.

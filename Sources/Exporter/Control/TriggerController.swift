@@ -1,11 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import HistFormat
 import Locking
 import Logging
+import Platform
 import TraceFS
 
 /// Installs, removes and controls allow-listed trigger sets, and reads back their state.
@@ -222,7 +218,7 @@ public final class TriggerController: @unchecked Sendable {
                 do {
                     try fs.makeDirectory(write.path)
                     done.append(write)
-                } catch where error.kind == .system(errno: EEXIST) {
+                } catch where error.isAlreadyThere {
                     // Created by someone else in between: fine, it is ours to use.
                 } catch {
                     throw ControlError(.kernelRejected(write: write, errno: error.errnoValue ?? 0, errorLog: nil))
@@ -420,9 +416,9 @@ public final class TriggerController: @unchecked Sendable {
             do {
                 try fs.removeDirectory(path)
                 return
-            } catch where error.errnoValue == EBUSY && attempt < 20 {
+            } catch where error.isBusy && attempt < 20 {
                 attempt += 1
-                usleep(50_000)
+                pause(milliseconds: 50)
             }
         }
     }

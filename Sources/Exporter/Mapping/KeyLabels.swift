@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import HistFormat
+import Platform
 
 /// Label values for hist keys, one decoder per rendering: what a person would want
 /// to read in a dashboard, not the kernel's padded columns.
@@ -97,10 +93,7 @@ enum KeyLabels {
                 i += 1
             }
             if high & 0x8080_8080_8080_8080 != 0 { return false }
-            func first(_ byte: UInt8) -> Int {
-                guard let found = memchr(base, Int32(byte), count) else { return -1 }
-                return UnsafeRawPointer(found) - UnsafeRawPointer(base)
-            }
+            func first(_ byte: UInt8) -> Int { firstOffset(of: byte, in: UnsafeBufferPointer(start: base, count: count)) ?? -1 }
             let plus = first(UInt8(ascii: "+"))
             guard plus >= 0 else {
                 out.append(contentsOf: bytes)

@@ -1,10 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Exposition
 import Locking
+import Platform
 import TraceFS
 
 /// The exporter's own counters and refresh facts, kept between refreshes.
@@ -190,10 +186,4 @@ public final class ExporterMetrics: Sendable {
                 }),
         ]
     }
-}
-
-func wallClockSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

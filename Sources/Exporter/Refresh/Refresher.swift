@@ -2,6 +2,7 @@ import Dispatch
 import Exposition
 import Locking
 import Logging
+import Platform
 import TraceFS
 
 /// Keeps the current snapshot: rebuilt every refresh interval in the background, or on

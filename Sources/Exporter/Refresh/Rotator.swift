@@ -2,6 +2,7 @@ import Dispatch
 import HistFormat
 import Locking
 import Logging
+import Platform
 import TraceFS
 
 /// Keeps the latency sets measuring new work. Their bookkeeping tables gain an entry for every
