@@ -11,15 +11,15 @@ public struct CurlResult {
 }
 
 /// curl with `arguments` (the URL among them): the last response's headers, the body and the
-/// status (from `-w`).
-public func curl(_ arguments: [String]) throws -> CurlResult {
+/// status (from `-w`). A request that takes longer than `maxTime` seconds fails (exit code 28).
+public func curl(_ arguments: [String], maxTime: Double = 10) throws -> CurlResult {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     let headerFile = dir.appendingPathComponent("headers").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-sS", "--max-time", "10", "-D", headerFile, "-w", "\n%{http_code}"] + arguments
+    process.arguments = ["-sS", "--max-time", "\(maxTime)", "-D", headerFile, "-w", "\n%{http_code}"] + arguments
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

@@ -8,6 +8,10 @@ public final class PrometheusServer {
 
     public let port: Int
     private let process = Process()
+    /// Its process id: for a caller that must be able to stop it after this process is gone.
+    public var processIdentifier: Int32 { process.processIdentifier }
+    /// The time limit of each query, in seconds.
+    public var queryMaxTime: Double = 10
 
     public init(configuration: String, directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -24,8 +28,19 @@ public final class PrometheusServer {
 
     /// The raw JSON answer of an instant query (an empty string while the server is starting).
     public func query(_ expression: String) throws -> String {
-        let result = try curl(["--get", "--data-urlencode", "query=\(expression)", "http://127.0.0.1:\(port)/api/v1/query"])
+        let result = try curl(["--get", "--data-urlencode", "query=\(expression)", "http://127.0.0.1:\(port)/api/v1/query"],
+                              maxTime: queryMaxTime)
         return result.body
+    }
+
+    /// Whether `/-/ready` answers 200 within `seconds`, asked every 0.2 s.
+    public func becomesReady(within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            if let result = try? curl(["http://127.0.0.1:\(port)/-/ready"], maxTime: 2), result.ok { return true }
+            Thread.sleep(forTimeInterval: 0.2)
+        } while Date() < deadline
+        return false
     }
 
     public func stop() {
