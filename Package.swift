@@ -129,5 +129,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The real-kernel scenarios, against the VM scripts/vm/scenarios boots; skipped without it.
+        .testTarget(name: "KernelScenarioTests", dependencies: ["TestKit"]),
     ]
 )

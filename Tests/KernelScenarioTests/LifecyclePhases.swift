@@ -1,0 +1,172 @@
+import Testing
+
+extension Scenario {
+    /// The set that is installed through the admin API before each crash.
+    static let adminInstalled = "irq_handler_duration"
+
+    func removeAll() throws {
+        let answer = try exporter.admin("POST", "/api/v1/remove-all")
+        let results = answer.json["results"] as? [[String: Any]] ?? []
+        check(answer.code == 200 && !results.contains { $0["ok"] as? Bool == false },
+              "remove-all answers 200 with every set ok (\(answer.excerpt(300)))")
+        let lines = try triggerLines()
+        check(lines == [0, 0, 0], "after remove-all the kernel's trigger files hold nothing of ours (\(spaced(lines)))")
+        let everyEvent = allowList.triggersPerEvent.keys.sorted()
+        let allLines = try triggerLines(everyEvent)
+        check(allLines == everyEvent.map { _ in 0 }, "after remove-all no preset's trigger file holds anything (\(spaced(allLines)))")
+        check(guest.succeeds("! grep -q ftrace_exporter_ \(Self.tracefs)/synthetic_events"),
+              "after remove-all no synthetic event of ours is left")
+        check(guest.succeeds("[ -d \(Self.instance) ]"), "after remove-all the instance stays, held by the exporter until it stops")
+        check(guest.succeeds("grep -q '^hist:keys=common_pid.execname' \(Self.tracefs)/events/kmem/kmalloc/trigger"),
+              "the top-level trigger we do not own is still there")
+    }
+
+    /// The default set, and a preset installed through the admin API, are in the kernel at the
+    /// crash; the restart (default configuration, on_start: adopt) takes both over.
+    func killAndRestartAdopting() throws {
+        let x = Self.adminInstalled
+        var code = try exporter.install("wakeup_latency").code
+        check(code == 200, "wakeup_latency installed again (200, got \(code))")
+        code = try exporter.install(x).code
+        check(code == 200, "\(x) installed through the admin API before the crash (200, got \(code))")
+        try guest.mustRun("kill -9 $(cat /run/exporter.pid); sleep 0.5")
+        let before = try triggerLines(), xBefore = try triggerLines(of: x)
+        check(before == [1, 1, 1], "after kill -9 our triggers are still in the kernel (\(spaced(before)))")
+        check(xBefore == [1, 1, 1], "and those of \(x) (\(spaced(xBefore)))")
+        try guest.mustRun("\(Self.exporterStart) --refresh.interval=1s")
+        check(exporter.becomesReady(), "exporter ready again after the crash")
+        let after = try triggerLines(), xAfter = try triggerLines(of: x)
+        check(after == [1, 1, 1], "restart adopted them with nothing duplicated (\(spaced(after)))")
+        check(xAfter == [1, 1, 1], "nor anything of \(x) duplicated (\(spaced(xAfter)))")
+        check(guest.succeeds("! \(Self.lastStartLog) | grep -E 'EBUSY|EEXIST'"), "no EBUSY or EEXIST in the restarted exporter's log")
+        check(exporter.state(of: "wakeup_latency") == "installed", "the adopted set reads as installed")
+        check(exporter.state(of: x) == "installed", "the adopted \(x) reads as installed")
+        check(guest.succeeds("\(Self.lastStartLog) | grep 'adopted trigger set found in the kernel' | grep -q 'set=\(x) '"),
+              "the log says \(x) was adopted")
+    }
+
+    func oneExporterPerInstance() throws {
+        try guest.mustRun("ftrace_exporter --web.listen-address=127.0.0.1:9751 --refresh.interval=1s >/dev/null 2>/tmp/second.log; "
+                          + "echo $? > /tmp/second.status")
+        check(guest.succeeds("[ \"$(cat /tmp/second.status)\" = 1 ]"), "a second exporter on the same instance exits 1")
+        check(guest.succeeds("grep -q \"is in use by another exporter, process $(cat /run/exporter.pid) \" /tmp/second.log"),
+              "naming the first one's pid")
+        let lines = try triggerLines()
+        check(lines == [1, 1, 1], "and leaves the first one's sets alone (\(spaced(lines)))")
+        check(exporter.state(of: "wakeup_latency") == "installed", "the first one still reads them as installed")
+    }
+
+    /// The restarted exporter refreshes every second, so each fault shows within a few seconds.
+    func faults() throws {
+        let stateOfWakeupLatency = { (state: String) in
+            eventually {
+                try self.exporter.scrape().has("ftrace_exporter_trigger_set_state", ["set": "wakeup_latency", "state": state], value: 1)
+            }
+        }
+        let trigger = "\(Self.instance)/events/synthetic/ftrace_exporter_wakeup_lat/trigger"
+        try guest.mustRun("echo '!hist:keys=cpu,lat.log2:vals=hitcount,lat' >> \(trigger)")
+        check(guest.succeeds("! grep -q '^hist:keys=cpu,lat' \(trigger)"), "a table of ours removed from outside is gone from the kernel")
+        check(stateOfWakeupLatency("partial"), "the set then reads as partial in /metrics")
+        check(exporter.state(of: "wakeup_latency") == "partial", "and in the status API")
+        sleep(seconds: 2)
+        check(guest.succeeds("! grep -q '^hist:keys=cpu,lat' \(trigger)"),
+              "it is not put back behind the operator's back (lifecycle.repair is off)")
+        let code = try exporter.install("wakeup_latency").code
+        check(code == 200, "install puts back only what is missing (200, got \(code))")
+        let lines = try triggerLines()
+        check(lines == [1, 1, 1], "then each of our triggers is in the kernel once (\(spaced(lines)))")
+        check(stateOfWakeupLatency("installed"), "and the set reads as installed")
+        try tracefsUnmountedAndMountedAgain()
+    }
+
+    /// The exporter holds its instance directory open (its lock), so a plain umount answers EBUSY
+    /// while it runs; a lazy one detaches the mount as an operator's would.
+    private func tracefsUnmountedAndMountedAgain() throws {
+        let tracefsAvailable = { (value: Double) in
+            eventually { try self.exporter.scrape().has("ftrace_tracefs_available", [:], value: value) }
+        }
+        let histogram = "ftrace_wakeup_latency_seconds_count"
+        check(guest.succeeds("! umount \(Self.tracefs) 2>/dev/null"),
+              "a plain umount of tracefs answers EBUSY while the exporter holds its instance")
+        check(guest.succeeds("umount -l \(Self.tracefs)"), "tracefs detaches (umount -l) under the running exporter")
+        check(tracefsAvailable(0), "with tracefs unmounted, /metrics answers and says so")
+        check((try? exporter.scrape().hasFamily(histogram)) == false, "the wakeup histogram is gone from /metrics meanwhile")
+        let code = try exporter.install("wakeup_latency_rt").code
+        check(code == 503, "an install meanwhile answers 503 (got \(code))")
+        check(guest.succeeds("mount -t tracefs nodev \(Self.tracefs)"), "tracefs mounts again")
+        check(tracefsAvailable(1), "once tracefs is mounted again it is back")
+        check((try? exporter.scrape().hasFamily(histogram)) == true, "with the histogram, which the unmount did not touch")
+        check(guest.succeeds("grep -q 'tracefs is gone' /var/log/exporter.log && grep -q 'tracefs is available again' /var/log/exporter.log"),
+              "the exporter logged the loss and the return")
+        let lines = try triggerLines()
+        check(lines == [1, 1, 1], "our triggers are still there once each (\(spaced(lines)))")
+    }
+
+    func sigterm() throws {
+        let x = Self.adminInstalled
+        try stopExporter()
+        check(guest.succeeds("[ \"$(cat /run/exporter.status)\" = 0 ]"), "SIGTERM exits 0")
+        let lines = try triggerLines(), xLines = try triggerLines(of: x)
+        check(lines == [0, 0, 0], "after SIGTERM nothing of ours is in the kernel (\(spaced(lines)))")
+        check(xLines == [0, 0, 0], "nor anything of the adopted \(x) (\(spaced(xLines)))")
+        check(guest.succeeds("[ ! -d \(Self.instance) ]"), "after SIGTERM the instance is removed")
+        check(guest.succeeds("! grep -q ftrace_exporter_wakeup_lat \(Self.tracefs)/synthetic_events"),
+              "after SIGTERM the synthetic event is removed")
+        check(guest.succeeds("! grep -q ftrace_exporter_irq_dur \(Self.tracefs)/synthetic_events"), "and that of \(x)")
+        check(guest.succeeds("grep -q '^hist:keys=common_pid.execname' \(Self.tracefs)/events/kmem/kmalloc/trigger"),
+              "after SIGTERM the top-level trigger we do not own is still there")
+    }
+
+    /// rejected.yml: lifecycle.on_start clean, wakeup_latency and irq_handler_duration as the
+    /// built-in allow-list defines them (else their leftovers would not be recognised), and a set
+    /// the kernel rejects (the next phase).
+    func killAndRestartCleaning() throws {
+        let x = Self.adminInstalled
+        let rejectedConfig = "--config.file=/etc/ftrace_exporter/rejected.yml"
+        // The writes --check-config prints for the two sets, under either configuration.
+        let writes = { (flags: String) in
+            "ftrace_exporter --check-config \(flags) | awk '/^# trigger set /{keep = ($4 == \"wakeup_latency\" || $4 == \"\(x)\")} keep && !/^#/ && NF'"
+        }
+        check(guest.succeeds("[ -n \"$(\(writes("")))\" ] && [ \"$(\(writes("")))\" = \"$(\(writes(rejectedConfig)))\" ]"),
+              "rejected.yml defines wakeup_latency and \(x) as the built-in configuration does")
+        try guest.mustRun("\(Self.exporterStart) --refresh.interval=1s")
+        check(exporter.becomesReady(), "exporter ready with the default configuration")
+        let code = try exporter.install(x).code
+        check(code == 200, "\(x) installed through the admin API (200, got \(code))")
+        try guest.mustRun("kill -9 $(cat /run/exporter.pid); sleep 0.5")
+        let before = try triggerLines(), xBefore = try triggerLines(of: x)
+        check(before == [1, 1, 1] && xBefore == [1, 1, 1],
+              "after kill -9 both sets are left in the kernel (\(spaced(before))/\(spaced(xBefore)))")
+        try guest.mustRun("\(Self.exporterStart) \(rejectedConfig)")
+        check(exporter.becomesReady(), "exporter ready with the rejected-set configuration (on_start: clean)")
+        let xAfter = try triggerLines(of: x)
+        check(xAfter == [0, 0, 0], "the clean start removed the leftover \(x) (\(spaced(xAfter)))")
+        check(guest.succeeds("! grep -q ftrace_exporter_irq_dur \(Self.tracefs)/synthetic_events"), "and its synthetic event")
+        check(exporter.state(of: x) == "absent", "\(x) reads as absent")
+        let after = try triggerLines()
+        check(after == [1, 1, 1], "wakeup_latency, installed on start, is in the kernel once each (\(spaced(after)))")
+        let removed = "msg=\"removed trigger set left by an earlier run\" set="
+        check(guest.succeeds("""
+            \(Self.lastStartLog) > /tmp/last-start.log
+            grep -q '\(removed)\(x)' /tmp/last-start.log || exit 1
+            r=$(grep -n '\(removed)wakeup_latency' /tmp/last-start.log | cut -d: -f1)
+            i=$(grep -n 'msg="trigger set installed" set=wakeup_latency' /tmp/last-start.log | cut -d: -f1)
+            [ -n "$r" ] && [ -n "$i" ] && [ "$r" -lt "$i" ]
+            """), "the log says both leftovers were removed, then wakeup_latency installed afresh")
+        check(exporter.state(of: "wakeup_latency") == "installed", "wakeup_latency reads as installed")
+        check(guest.succeeds("! \(Self.lastStartLog) | grep -E 'EBUSY|EEXIST'"), "no EBUSY or EEXIST in the clean start's log")
+    }
+
+    func rejectedTrigger() throws {
+        let answer = try exporter.install("rejected")
+        check(answer.code == 422, "installing a set the kernel rejects answers 422 (got \(answer.code))")
+        check((answer.json["error_log"] as? String)?.contains("Couldn't find field") == true,
+              "the answer carries the kernel's error_log text")
+        check(answer.json["errno"] as? String == "EINVAL", "the answer names the errno")
+        check(guest.succeeds("! grep -q no_such_field \(Self.instance)/events/sched/sched_switch/trigger"),
+              "nothing of the rejected set is left in the kernel")
+        try stopExporter()
+        check(guest.succeeds("[ \"$(cat /run/exporter.status)\" = 0 ] && [ ! -d \(Self.instance) ]"),
+              "SIGTERM of the clean-start exporter exits 0 and leaves no instance")
+    }
+}
