@@ -29,7 +29,6 @@ test: unit-test sanitize vm-test
 
 unit-test: deps
 	@scripts/timed "swift test" $(SWIFT) test
-	@scripts/timed "goldens + promtool" scripts/check-goldens
 	@scripts/timed "end-to-end (--once over every fixture tree)" scripts/end-to-end-test
 	@scripts/timed "dashboards (structure, every query against a Prometheus)" scripts/check-dashboards
 	@scripts/timed "deploy (promtool rules/config/tests, manifests, unit, flags)" scripts/check-deploy
