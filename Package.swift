@@ -8,9 +8,7 @@ let package = Package(
         .executable(name: "ftrace_exporter", targets: ["ftrace_exporter"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Pure: hist-file and trigger-info parsing. No I/O, no Foundation.
@@ -38,6 +36,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libxcrypt for bcrypt password hashes (Debian: libcrypt-dev).
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        // libyaml (Debian: libyaml-dev) for the configuration files.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // YAML text to one document's tree of nodes, each with its line and column, over libyaml.
+        .target(name: "YAML", dependencies: ["CYAML"]),
         // The embedded HTTP server: libmicrohttpd daemon, routing, responses, compression, TLS,
         // basic auth.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib", "CCrypt", "Locking"]),
@@ -48,9 +50,8 @@ let package = Package(
         .target(
             name: "Exporter",
             dependencies: [
-                "HistFormat", "Exposition", "TraceFS", "Locking", "Platform",
+                "HistFormat", "Exposition", "TraceFS", "Locking", "Platform", "YAML",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ],
             plugins: ["BuildStamp"]
         ),
@@ -59,23 +60,24 @@ let package = Package(
         .target(
             name: "ExporterWeb",
             dependencies: [
-                "Exporter", "Exposition", "HTTPServer", "Locking", "Platform", "TraceFS",
+                "Exporter", "Exposition", "HTTPServer", "Locking", "Platform", "TraceFS", "YAML",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
             name: "ftrace_exporter",
             dependencies: [
-                "Exporter", "ExporterWeb", "TraceFS", "Exposition", "HTTPServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Exporter", "ExporterWeb", "TraceFS", "Exposition", "HTTPServer", "Locking", "Platform",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Benchmarks that print numbers against an in-process baseline (`make bench`).
         .executableTarget(
             name: "ftrace_exporter_bench",
-            dependencies: ["HistFormat", "Exposition", "Exporter", "TraceFS"]
+            dependencies: [
+                "HistFormat", "Exposition", "Exporter", "ExporterWeb", "HTTPServer", "Locking", "TraceFS", "TraceFSTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // libFuzzer targets (`scripts/fuzz`); an ordinary build runs the inputs named on the
         // command line once each, to replay a finding.
@@ -108,6 +110,10 @@ let package = Package(
         .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        // The command's flag parsing and --help without running the binary, and what the binary
+        // links (scripts/check-no-foundation).
+        .testTarget(name: "ftrace_exporterTests", dependencies: ["ftrace_exporter"]),
         .testTarget(name: "TraceFSTests", dependencies: ["TraceFS", "TraceFSTesting", "HistFormat", "TestKit"]),
         // What the test targets share: certificates made by openssl, curl, a Prometheus server,
         // a tracefs mount, web configuration and secret files, a quiet logger.
@@ -119,7 +125,7 @@ let package = Package(
                 "Exporter", "HistFormat", "Exposition", "Locking", "TraceFS", "TraceFSTesting", "Platform", "TestKit",
                 .product(name: "Logging", package: "swift-log"),
                 // The README's configuration example is read as YAML to check it against the loader.
-                .product(name: "Yams", package: "Yams"),
+                "YAML",
             ]
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 import Exporter
 import HTTPServer
 import Platform
-import Yams
+import YAML
 
 #if canImport(Glibc)
 import Glibc
@@ -52,13 +52,11 @@ public enum WebConfigLoader {
     /// Parses `yaml` as if read from `file` (whose directory anchors relative paths); with the
     /// file's `contents`, its mode is checked when it holds password hashes.
     public static func load(yaml: String, file: String, contents: FileContents? = nil) throws(ConfigError) -> WebConfig {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw ConfigLoader.yamlSyntaxError(error, yaml: yaml, file: file)
+        let root: YAMLNode?
+        do throws(YAMLError) {
+            root = try YAMLDocument.parse(yaml)
         } catch {
-            throw ConfigError(file: file, line: nil, column: nil, field: "", message: "cannot read YAML: \(error)")
+            throw ConfigLoader.yamlSyntaxError(error, file: file)
         }
         var config = WebConfig.none()
         config.file = file
@@ -210,10 +208,10 @@ public enum WebConfigLoader {
         if field.isNull { return [] }
         guard let mapping = field.node.mapping else { throw field.error("expected a mapping of header names to values") }
         var headers: [(name: String, value: String)] = []
-        for (keyNode, valueNode) in mapping {
-            guard let name = keyNode.scalar?.string else { throw field.error("header names must be strings") }
-            let keyField = YAMLField(node: keyNode, path: "\(field.path).\(name)", file: field.file)
-            let valueField = field.child(name, valueNode)
+        for pair in mapping {
+            guard let name = pair.key.scalar else { throw field.error("header names must be strings") }
+            let keyField = YAMLField(node: pair.key, path: "\(field.path).\(name)", file: field.file)
+            let valueField = field.child(name, pair.value)
             guard let allowed = allowedHeaders.first(where: { $0.name == name }) else {
                 throw keyField.error(
                     "HTTP header \"\(name)\" can not be configured; allowed: \(allowedHeaders.map(\.name).joined(separator: ", "))")
@@ -237,10 +235,10 @@ public enum WebConfigLoader {
         guard let mapping = field.node.mapping else { throw field.error("expected a mapping of user names to bcrypt hashes") }
         var users: [String: String] = [:]
         var order: [String] = []
-        for (keyNode, valueNode) in mapping {
-            guard let user = keyNode.scalar?.string else { throw field.error("user names must be strings") }
-            let keyField = YAMLField(node: keyNode, path: "\(field.path).\(user)", file: field.file)
-            let valueField = field.child(user, valueNode)
+        for pair in mapping {
+            guard let user = pair.key.scalar else { throw field.error("user names must be strings") }
+            let keyField = YAMLField(node: pair.key, path: "\(field.path).\(user)", file: field.file)
+            let valueField = field.child(user, pair.value)
             if users[user] != nil { throw keyField.error("user given twice") }
             if user.isEmpty { throw keyField.error("the user name is empty") }
             if user.contains(":") { throw keyField.error("a user name cannot contain ':' (basic auth splits user and password at the first ':')") }

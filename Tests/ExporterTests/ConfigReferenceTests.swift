@@ -1,6 +1,6 @@
 @testable import Exporter
 import Testing
-import Yams
+import YAML
 
 /// Every key the configuration loader accepts is documented in the README's "Configuration"
 /// section, in the place a reader looks for it; and the loader reads each section with the
@@ -8,7 +8,7 @@ import Yams
 @Suite struct ConfigReferenceTests {
     /// The README's configuration reference: its YAML example and its `metric` fields table.
     struct Reference {
-        let example: Node
+        let example: YAMLNode
         /// Field name -> the row's cells, from the `metric` fields table.
         let metricFields: [String: [String]]
 
@@ -16,7 +16,7 @@ import Yams
             let readme = try Readme()
             let configuration = readme.section("## Configuration")
             let yaml = try #require(Readme.fencedBlock("yaml", in: configuration), "a ```yaml example under ## Configuration")
-            example = try #require(try Yams.compose(yaml: yaml))
+            example = try #require(try YAMLDocument.parse(yaml))
             let table = try #require(
                 Readme.tables(in: readme.section("### `metric` fields")).first { $0.header.first == "field" },
                 "a | field | ... | table under ### `metric` fields")
@@ -34,10 +34,10 @@ import Yams
             for part in path.split(separator: ".") {
                 let isList = part.hasSuffix("[]")
                 let key = isList ? String(part.dropLast(2)) : String(part)
-                nodes = nodes.compactMap { $0.mapping?.first { $0.key.scalar?.string == key }?.value }
-                if isList { nodes = nodes.flatMap { $0.sequence.map(Array.init) ?? [] } }
+                nodes = nodes.compactMap { $0.mapping?.first { $0.key.scalar == key }?.value }
+                if isList { nodes = nodes.flatMap { $0.sequence ?? [] } }
             }
-            return Set(nodes.flatMap { $0.mapping.map { $0.compactMap { $0.key.scalar?.string } } ?? [] })
+            return Set(nodes.flatMap { $0.mapping.map { $0.compactMap(\.key.scalar) } ?? [] })
         }
 
         /// The code spans in the meaning of the `metric` field `name`'s row.
@@ -50,7 +50,7 @@ import Yams
     /// its documentation is placed.
     static func documented(_ section: ConfigSection, _ reference: Reference) -> (place: String, keys: Set<String>) {
         switch section {
-        case .top, .tracefs, .discovery, .lifecycle, .rotation, .triggerSet, .trigger:
+        case .top, .tracefs, .discovery, .lifecycle, .rotation, .triggerSet, .breaker, .trigger:
             return ("the YAML example under \"## Configuration\", at \(section.path.isEmpty ? "the top level" : section.path)",
                     reference.exampleKeys(at: section.path))
         case .metric:
@@ -98,6 +98,7 @@ import Yams
         case .top: lines = ["unknown_key: 1"]
         case .tracefs, .discovery, .lifecycle, .rotation: lines = ["\(section.path):", "  unknown_key: 1"]
         case .triggerSet: lines = set + ["    unknown_key: 1"]
+        case .breaker: lines = set + ["    breaker:", "      max_events_per_second: 10", "      unknown_key: 1"]
         case .trigger: lines = set + ["    triggers:", "      - unknown_key: 1"]
         case .metric: lines = trigger + ["        metric:", "          unknown_key: 1"]
         case .label: lines = counter + ["          labels:", "            - unknown_key: 1"]

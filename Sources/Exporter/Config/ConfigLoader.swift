@@ -1,6 +1,6 @@
 import HistFormat
 import TraceFS
-import Yams
+import YAML
 
 /// Turns YAML text into a validated `ExporterConfig`, or the first problem found.
 public enum ConfigLoader {
@@ -12,94 +12,39 @@ public enum ConfigLoader {
     static let maximumCommandBytes = 4095
 
     public static func load(yaml: String, file: String) throws(ConfigError) -> ExporterConfig {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw yamlSyntaxError(error, yaml: yaml, file: file)
+        let root: YAMLNode?
+        do throws(YAMLError) {
+            root = try YAMLDocument.parse(yaml)
         } catch {
-            throw ConfigError(file: file, line: nil, column: nil, field: "", message: "cannot read YAML: \(error)")
+            throw yamlSyntaxError(error, file: file)
         }
-        guard let root else { return try load(YAMLField(node: Node(""), path: "", file: file)) }
+        guard let root else {
+            // No document at all (an empty file, or only comments) is more likely a truncated
+            // copy than a wish for no trigger sets.
+            throw ConfigError(file: file, line: nil, column: nil, field: "", message: YAMLField.expectedMapping(ConfigSection.top.keys))
+        }
         return try load(YAMLField(node: root, path: "", file: file))
     }
 
-    package static func yamlSyntaxError(_ error: YamlError, yaml: String, file: String) -> ConfigError {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            let (line, column) = placeInside(yaml, line: mark.line, column: mark.column)
-            return ConfigError(file: file, line: line, column: column, field: "", message: "YAML syntax: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            // Yams marks the first of the keys; the mistake is the repetition.
-            let key = duplicates.first ?? ""
-            let first = context.mark
-            if let again = repeatedKeyPlace(yaml, key: key, first: (first.line, first.column)) {
-                return ConfigError(file: file, line: again.line, column: again.column, field: "",
+    package static func yamlSyntaxError(_ error: YAMLError, file: String) -> ConfigError {
+        let line = error.mark?.line
+        let column = error.mark?.column
+        switch error.kind {
+        case .syntax, .undefinedAlias, .moreThanOneDocument:
+            return ConfigError(file: file, line: line, column: column, field: "", message: "YAML syntax: \(error.reason)")
+        case .duplicateKey(let key, let first):
+            // A repetition on a line of its own is where the mistake is; on the first key's
+            // line, that line says it all.
+            if first.line != line {
+                return ConfigError(file: file, line: line, column: column, field: "",
                                    message: "YAML: '\(key)' is given twice in the same mapping (first on line \(first.line)); a later value would silently replace the first, so remove one")
             }
             return ConfigError(file: file, line: first.line, column: first.column, field: "",
                                message: "YAML: '\(key)' is given twice in the mapping starting here; remove one")
-        default:
-            return ConfigError(file: file, line: nil, column: nil, field: "", message: "YAML syntax: \(error)")
+        case .tooLarge, .tooDeep, .outOfMemory:
+            return ConfigError(file: file, line: line, column: column, field: "", message: "YAML: \(error.reason)")
         }
     }
-
-    /// Where a block mapping whose key `key` sits at `first` (line, column) repeats it: the
-    /// next line at the same indent holding `key:`, before the mapping ends. Nil for flow
-    /// mappings and anything less plain.
-    static func repeatedKeyPlace(_ yaml: String, key: String, first: (line: Int, column: Int)) -> (line: Int, column: Int)? {
-        let indent = first.column - 1
-        let lines = yamlLines(yaml)
-        guard first.line >= 1, first.line <= lines.count, !key.isEmpty else { return nil }
-        let spellings = [key, "\"\(key)\"", "'\(key)'"]
-        for index in first.line..<lines.count {
-            let line = lines[index]
-            let leading = line.prefix { $0 == " " }.count
-            let content = line.dropFirst(leading)
-            if content.isEmpty || content.first == "#" { continue }
-            if leading < indent { return nil }
-            guard leading == indent else { continue }
-            for spelling in spellings where content.starts(with: spelling.unicodeScalars) {
-                let rest = content.dropFirst(spelling.unicodeScalars.count).drop { $0 == " " }
-                if rest.first == ":" { return (index + 1, first.column) }
-            }
-        }
-        return nil
-    }
-
-    /// The lines of the text as libyaml counts them (see `yamlLineLengths`), as scalars.
-    static func yamlLines(_ yaml: String) -> [[Unicode.Scalar]] {
-        var lines: [[Unicode.Scalar]] = []
-        var line: [Unicode.Scalar] = []
-        var afterCR = false
-        for scalar in yaml.unicodeScalars {
-            defer { afterCR = scalar == "\r" }
-            switch scalar {
-            case "\n" where afterCR:
-                continue
-            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
-                lines.append(line)
-                line = []
-            default:
-                line.append(scalar)
-            }
-        }
-        lines.append(line)
-        return lines
-    }
-
-    /// libyaml ends a last line that lacks its line break before reporting the end of the text,
-    /// so a problem found there is marked on the line after the last; it belongs at the end of
-    /// the last line.
-    static func placeInside(_ yaml: String, line: Int, column: Int) -> (line: Int, column: Int) {
-        let lengths = yamlLineLengths(yaml)
-        guard line > lengths.count, let last = lengths.last else { return (line, column) }
-        return (lengths.count, last + 1)
-    }
-
-    /// The length of each line in characters, with lines broken where YAML breaks them (and
-    /// libyaml counts them): LF, CRLF, a lone CR, NEL, LS and PS.
-    static func yamlLineLengths(_ yaml: String) -> [Int] { yamlLines(yaml).map(\.count) }
 
     static func load(_ root: YAMLField) throws(ConfigError) -> ExporterConfig {
         let top = try root.mapping(.top)
@@ -172,7 +117,9 @@ public enum ConfigLoader {
         }
 
         var sets: [TriggerSet] = []
-        var triggerOwners: [String: String] = [:]
+        // Keyed by value: interpolating the identity into a string went through reflection,
+        // a third of the start-up's CPU with the built-in configuration.
+        var triggerOwners: [TriggerOwnerKey: String] = [:]
         var seenNames: Set<String> = []
         var familyOwners: [String: String] = [:]
         var syntheticOwners: [String: String] = [:]
@@ -187,7 +134,7 @@ public enum ConfigLoader {
                 syntheticOwners[s.name] = set.name
             }
             for (index, trigger) in set.triggers.enumerated() {
-                let key = "\(trigger.event) \(trigger.info.identity)"
+                let key = TriggerOwnerKey(event: trigger.event, identity: trigger.info.identity)
                 if let other = triggerOwners[key] {
                     let field = (try? setField.mapping(.triggerSet)["triggers"]?.sequence()[index]) ?? setField
                     throw field.error("the same trigger on \(trigger.event) is also in trigger set '\(other)'; the kernel holds it once (EEXIST), so one set would remove the other's")
@@ -232,6 +179,15 @@ public enum ConfigLoader {
         }
         let description = try m["description"]?.string() ?? ""
         let installOnStart = try m["install_on_start"]?.bool() ?? false
+        var maxDuration: Double?
+        if let field = m["max_duration"] {
+            let text = try field.string()
+            guard let seconds = parseDuration(text), seconds > 0, seconds <= InstallDuration.longest else {
+                throw field.error("max_duration must be a duration from 1s to 30d, such as 15m or 1h (got '\(text)')")
+            }
+            maxDuration = seconds
+        }
+        let breaker = try m["breaker"].map(loadBreaker)
 
         var synthetic: [SyntheticEventDefinition] = []
         for s in try m["synthetic_events"]?.sequence() ?? [] {
@@ -259,7 +215,35 @@ public enum ConfigLoader {
             triggers.append(trigger)
         }
         return TriggerSet(
-            name: name, description: description, installOnStart: installOnStart, syntheticEvents: synthetic, triggers: triggers)
+            name: name, description: description, installOnStart: installOnStart, syntheticEvents: synthetic, triggers: triggers,
+            maxDuration: maxDuration, breaker: breaker)
+    }
+
+    static func loadBreaker(_ field: YAMLField) throws(ConfigError) -> BreakerConfig {
+        let m = try field.mapping(.breaker)
+        guard let budgetField = m["max_events_per_second"] else {
+            throw field.error("a breaker needs max_events_per_second, the most events a second any table of the set may count")
+        }
+        let budget = try budgetField.double()
+        guard budget > 0, budget <= BreakerConfig.largestBudget else {
+            throw budgetField.error("max_events_per_second must be above 0 and at most 1e12 (got \(budget))")
+        }
+        var breaker = BreakerConfig(maxEventsPerSecond: budget)
+        if let f = m["for"] {
+            let text = try f.string()
+            guard let seconds = parseDuration(text), seconds <= BreakerConfig.longestSustained else {
+                throw f.error("for must be a duration from 0s to 1d, such as 30s (got '\(text)')")
+            }
+            breaker.sustained = seconds
+        }
+        if let a = m["action"] {
+            let text = try a.string()
+            guard let action = BreakerConfig.Action(rawValue: text) else {
+                throw a.error("action must be pause or remove (got '\(text)')")
+            }
+            breaker.action = action
+        }
+        return breaker
     }
 
     static func loadTrigger(_ field: YAMLField) throws(ConfigError) -> TriggerDefinition {
@@ -363,4 +347,11 @@ func isSafeName(_ s: String) -> Bool {
 func isIdentifier(_ s: String) -> Bool {
     guard let first = s.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
     return s.utf8.allSatisfy(isIdentifierByte)
+}
+
+/// A trigger as the kernel tells triggers apart on one event: two sets holding the same one
+/// would remove each other's.
+private struct TriggerOwnerKey: Hashable {
+    let event: EventName
+    let identity: TriggerInfo.Identity
 }

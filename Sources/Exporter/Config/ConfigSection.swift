@@ -8,6 +8,7 @@ enum ConfigSection: String, CaseIterable, Sendable {
     case lifecycle = "lifecycle"
     case rotation = "rotation"
     case triggerSet = "trigger_sets[]"
+    case breaker = "trigger_sets[].breaker"
     case trigger = "trigger_sets[].triggers[]"
     case metric = "trigger_sets[].triggers[].metric"
     case label = "trigger_sets[].triggers[].metric.labels[]"
@@ -24,7 +25,8 @@ enum ConfigSection: String, CaseIterable, Sendable {
         case .discovery: return ["enabled", "series_limit", "pid_labels", "rescan_interval"]
         case .lifecycle: return ["on_start", "remove_on_exit", "repair"]
         case .rotation: return ["enabled", "high_water_mark", "check_interval"]
-        case .triggerSet: return ["name", "description", "install_on_start", "synthetic_events", "triggers"]
+        case .triggerSet: return ["name", "description", "install_on_start", "max_duration", "breaker", "synthetic_events", "triggers"]
+        case .breaker: return ["max_events_per_second", "for", "action"]
         case .trigger: return ["event", "command", "metric"]
         case .metric:
             return ["name", "help", "type", "labels", "series_limit", "bucket_key", "scale", "sum_value", "buckets", "values", "value"]
