@@ -1,4 +1,3 @@
-import ArgumentParser
 import Exporter
 import ExporterWeb
 import Exposition
@@ -9,142 +8,140 @@ import TraceFS
 import Glibc
 #endif
 
-@main
-struct FtraceExporterCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ftrace_exporter",
-        abstract: "Prometheus exporter for Linux ftrace in-kernel histograms (hist triggers, synthetic events).",
-        version: ExporterVersion.versionText
-    )
+/// Leaves the command with this exit status (see the README's exit codes).
+struct ExitStatus: Error {
+    let code: Int32
+}
 
-    /// A mistyped flag exits 2, like every other usage or configuration error, not the parser's
-    /// 64: the shipped systemd unit stops restarting on 2 (`RestartPreventExitStatus=2`), and a
-    /// typo in `systemctl edit` must not restart forever.
+@main
+struct FtraceExporterCommand {
+    static var help: CommandHelp {
+        CommandHelp(
+            command: "ftrace_exporter",
+            overview: "Prometheus exporter for Linux ftrace in-kernel histograms (hist triggers, synthetic events).")
+    }
+
+    let flags: Flags
+
+    /// A mistyped flag exits 2, like every other usage or configuration error: the shipped
+    /// systemd unit stops restarting on 2 (`RestartPreventExitStatus=2`), and a typo in
+    /// `systemctl edit` must not restart forever.
     static func main() {
-        do {
-            var command = try parseAsRoot()
+        let command: FtraceExporterCommand
+        switch FlagParser.parse(Array(CommandLine.arguments.dropFirst())) {
+        case .success(.help):
+            print(help.text, terminator: "")
+            return
+        case .success(.version):
+            print(ExporterVersion.versionText)
+            return
+        case .success(.run(let flags)):
+            command = FtraceExporterCommand(flags: flags)
+        case .failure(let error):
+            refuseUsage(error)
+        }
+        do throws(UsageError) {
+            try command.validate()
+        } catch {
+            refuseUsage(error)
+        }
+        do throws(ExitStatus) {
             try command.run()
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                let message = fullMessage(for: error)
-                let line = Array((message.hasSuffix("\n") ? message : message + "\n").utf8)
-                _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-                Glibc.exit(2)
-            }
-            exit(withError: error)
+            exit(error.code)
         }
     }
 
-    @Option(name: .customLong("config.file"), help: "YAML configuration file. Without it, the built-in configuration is used.")
-    var configFile: String?
+    static func refuseUsage(_ error: UsageError) -> Never {
+        let text = Array(help.usageErrorText(error).utf8)
+        _ = text.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        exit(2)
+    }
 
-    @Option(name: .customLong("path.tracefs"), help: "tracefs mount point; overrides tracefs.path of the configuration.")
-    var tracefsPath: String?
+    /// More listeners than this is a mistake, not a deployment.
+    static let mostListenAddresses = 16
 
-    @Flag(name: .customLong("once"), help: "Read the current tables once, print the exposition to stdout and exit. Installs nothing.")
-    var once = false
-
-    @Flag(name: .customLong("check-config"), help: "Check what the start would check (configuration, web configuration, token file) without touching the kernel, print the tracefs writes it would make, and exit.")
-    var checkConfig = false
-
-    @Option(name: .customLong("web.listen-address"), help: "Address to serve metrics (and, unless --admin.listen-address is given, the admin API) on.")
-    var listenAddress: String = ":9747"
-
-    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
-    var telemetryPath: String = "/metrics"
-
-    @Option(name: .customLong("web.config.file"), help: "Web configuration file (TLS, basic auth, headers) in Prometheus exporter-toolkit format; re-read on SIGHUP.")
-    var webConfigFile: String?
-
-    @Option(name: .customLong("web.max-connections"), help: "Most concurrent HTTP connections per listener; more are closed at once.")
-    var maxConnections: Int = 4096
-
-    @Option(name: .customLong("web.connection-timeout"), help: "Idle HTTP connections are closed after this long.")
-    var connectionTimeout: String = "30s"
-
-    @Option(name: .customLong("admin.token-file"), help: "File holding the admin API's bearer token, 16 bytes or more (mode 0600 or 0400). Without it the admin API is off.")
-    var adminTokenFile: String?
-
-    @Option(name: .customLong("admin.listen-address"), help: "Serve the admin API on this address only (e.g. 127.0.0.1:9748), not on the metrics listener.")
-    var adminListenAddress: String?
-
-    @Option(name: .customLong("refresh.interval"), help: "Overrides refresh_interval of the configuration; 0 reads the kernel on every scrape.")
-    var refreshInterval: String?
-
-    @Option(name: .customLong("log.level"), help: "Log level: debug, info, warn, error.")
-    var logLevel: String = "info"
-
-    @Option(name: .customLong("log.format"), help: "Log format: logfmt or json.")
-    var logFormat: String = "logfmt"
-
-    func validate() throws {
-        guard LogLevelName.parse(logLevel) != nil else {
-            throw ValidationError("--log.level must be one of debug, info, warn, error (got '\(logLevel)')")
+    func validate() throws(UsageError) {
+        guard LogLevelName.parse(flags.logLevel) != nil else {
+            throw UsageError("--log.level must be one of debug, info, warn, error (got '\(flags.logLevel)')")
         }
-        guard StructuredLogHandler.Format(rawValue: logFormat) != nil else {
-            throw ValidationError("--log.format must be logfmt or json (got '\(logFormat)')")
+        guard StructuredLogHandler.Format(rawValue: flags.logFormat) != nil else {
+            throw UsageError("--log.format must be logfmt or json (got '\(flags.logFormat)')")
         }
-        if once && checkConfig { throw ValidationError("--once and --check-config cannot be combined") }
-        guard let address = ListenAddress(listenAddress) else {
-            throw ValidationError("--web.listen-address must be [host]:port, e.g. :9747 or 127.0.0.1:9747 or [::1]:9747 (got '\(listenAddress)')")
+        if flags.once && flags.checkConfig { throw UsageError("--once and --check-config cannot be combined") }
+        guard flags.listenAddresses.count <= Self.mostListenAddresses else {
+            throw UsageError("--web.listen-address is given \(flags.listenAddresses.count) times; at most \(Self.mostListenAddresses)")
         }
-        if case .failure(let failure) = address.resolved() { throw ValidationError("--web.listen-address: \(failure)") }
-        if let adminListenAddress {
+        var mains: [(text: String, address: ListenAddress)] = []
+        for text in flags.listenAddresses {
+            guard let address = ListenAddress(text) else {
+                throw UsageError("--web.listen-address must be [host]:port, e.g. :9747 or 127.0.0.1:9747 or [::1]:9747 (got '\(text)')")
+            }
+            if case .failure(let failure) = address.resolved() { throw UsageError("--web.listen-address: \(failure)") }
+            if let other = mains.first(where: { $0.address.overlaps(address) }) {
+                throw UsageError("--web.listen-address is given twice for the same port: '\(other.text)' and '\(text)'")
+            }
+            mains.append((text, address))
+        }
+        if let adminListenAddress = flags.adminListenAddress {
             guard let address = ListenAddress(adminListenAddress) else {
-                throw ValidationError("--admin.listen-address must be [host]:port (got '\(adminListenAddress)')")
+                throw UsageError("--admin.listen-address must be [host]:port (got '\(adminListenAddress)')")
             }
-            if case .failure(let failure) = address.resolved() { throw ValidationError("--admin.listen-address: \(failure)") }
-            if let main = ListenAddress(listenAddress), address.overlaps(main) {
-                throw ValidationError("--admin.listen-address must be another port than --web.listen-address, whose listener would take it first (got '\(adminListenAddress)' and '\(listenAddress)')")
+            if case .failure(let failure) = address.resolved() { throw UsageError("--admin.listen-address: \(failure)") }
+            if let main = mains.first(where: { address.overlaps($0.address) }) {
+                throw UsageError("--admin.listen-address must be another port than --web.listen-address, whose listener would take it first (got '\(adminListenAddress)' and '\(main.text)')")
             }
         }
-        if let refreshInterval, parseDurationFlag(refreshInterval) == nil {
-            throw ValidationError("--refresh.interval must be a duration like 5s, 500ms or 0 (got '\(refreshInterval)')")
+        if let refreshInterval = flags.refreshInterval, parseDurationFlag(refreshInterval) == nil {
+            throw UsageError("--refresh.interval must be a duration like 5s, 500ms or 0 (got '\(refreshInterval)')")
         }
-        guard let timeout = parseDurationFlag(connectionTimeout), timeout >= 1 else {
-            throw ValidationError("--web.connection-timeout must be a duration of at least 1s (got '\(connectionTimeout)')")
+        guard let timeout = parseDurationFlag(flags.connectionTimeout), timeout >= 1 else {
+            throw UsageError("--web.connection-timeout must be a duration of at least 1s (got '\(flags.connectionTimeout)')")
         }
-        guard maxConnections >= 1 else { throw ValidationError("--web.max-connections must be at least 1") }
-        guard telemetryPath.hasPrefix("/"), telemetryPath.count > 1, !telemetryPath.hasPrefix("/api/"), !telemetryPath.hasPrefix("/-/") else {
-            throw ValidationError("--web.telemetry-path must start with '/' and not be '/', '/api/...' or '/-/...' (got '\(telemetryPath)')")
+        guard flags.maxConnections >= 1 else { throw UsageError("--web.max-connections must be at least 1") }
+        guard flags.telemetryPath.hasPrefix("/"), flags.telemetryPath.count > 1, !flags.telemetryPath.hasPrefix("/api/"), !flags.telemetryPath.hasPrefix("/-/") else {
+            throw UsageError("--web.telemetry-path must start with '/' and not be '/', '/api/...' or '/-/...' (got '\(flags.telemetryPath)')")
         }
     }
 
-    func run() throws {
-        let level = LogLevelName.parse(logLevel)!
-        let format = StructuredLogHandler.Format(rawValue: logFormat)!
+    func run() throws(ExitStatus) {
+        let level = LogLevelName.parse(flags.logLevel)!
+        let format = StructuredLogHandler.Format(rawValue: flags.logFormat)!
         LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, format: format) }
         let logger = Logger(label: "ftrace_exporter")
 
-        if !once && !checkConfig {
+        if !flags.once && !flags.checkConfig {
             let options = ServerOptions(
-                configFile: configFile, tracefsPath: tracefsPath, listenAddress: try! ListenAddress(listenAddress)!.resolved().get(),
-                telemetryPath: telemetryPath, adminTokenFile: adminTokenFile,
-                adminListenAddress: adminListenAddress.map { try! ListenAddress($0)!.resolved().get() },
-                refreshInterval: refreshInterval.flatMap(parseDurationFlag), maxConnections: maxConnections,
-                connectionTimeout: Int(parseDurationFlag(connectionTimeout)!.rounded(.up)), webConfigFile: webConfigFile)
+                configFile: flags.configFile, tracefsPath: flags.tracefsPath,
+                listenAddresses: flags.listenAddresses.map { try! ListenAddress($0)!.resolved().get() },
+                telemetryPath: flags.telemetryPath, adminTokenFile: flags.adminTokenFile,
+                adminListenAddress: flags.adminListenAddress.map { try! ListenAddress($0)!.resolved().get() },
+                refreshInterval: flags.refreshInterval.flatMap(parseDurationFlag), maxConnections: flags.maxConnections,
+                connectionTimeout: Int(parseDurationFlag(flags.connectionTimeout)!.rounded(.up)), webConfigFile: flags.webConfigFile,
+                stateDirectory: flags.stateDirectory ?? ServerOptions.defaultStateDirectory(), enableLifecycle: flags.enableLifecycle,
+                systemdSocket: flags.systemdSocket)
             ServerMain(options: options, logger: logger).run()
         }
 
-        if checkConfig {
+        if flags.checkConfig {
             try checkConfiguration(logger: logger)
             return
         }
 
         let config: ExporterConfig
         do {
-            config = try ConfigSource.load(path: configFile)
+            config = try ConfigSource.load(path: flags.configFile)
         } catch {
             logger.error("invalid configuration", metadata: ["err": "\(error)"])
-            throw ExitCode(2)
+            throw ExitStatus(code: 2)
         }
 
         let tracefs: TraceFS
         do {
-            tracefs = try TraceFS.locate(explicitPath: tracefsPath ?? config.tracefsPath)
+            tracefs = try TraceFS.locate(explicitPath: flags.tracefsPath ?? config.tracefsPath)
         } catch {
             logger.error("tracefs unavailable", metadata: ["err": "\(error)"])
-            throw ExitCode(1)
+            throw ExitStatus(code: 1)
         }
         let features = tracefs.features()
         if let refusal = tracefs.writeRefusal {
@@ -162,25 +159,25 @@ struct FtraceExporterCommand: ParsableCommand {
     /// Checks everything the daemon's start would check without touching the kernel: the
     /// configuration, the web configuration and the admin token file, and prints the writes.
     /// A person at a terminal reads its errors as sentences; a script reads log records.
-    func checkConfiguration(logger: Logger) throws {
+    func checkConfiguration(logger: Logger) throws(ExitStatus) {
         let atTerminal = isatty(STDERR_FILENO) == 1
-        func refuse(_ what: String, _ error: any Error) throws -> Never {
+        func refuse(_ what: String, _ error: any Error) throws(ExitStatus) -> Never {
             if atTerminal {
                 let line = Array("ftrace_exporter: \(what): \(error)\n".utf8)
                 _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
             } else {
                 logger.error("\(what)", metadata: ["err": "\(error)"])
             }
-            throw ExitCode(2)
+            throw ExitStatus(code: 2)
         }
         let config: ExporterConfig
         do {
-            config = try ConfigSource.load(path: configFile)
+            config = try ConfigSource.load(path: flags.configFile)
         } catch {
             try refuse("invalid configuration", error)
         }
         var web = "none"
-        if let webConfigFile {
+        if let webConfigFile = flags.webConfigFile {
             do {
                 let loaded = try WebConfigLoader.load(path: webConfigFile)
                 web = "\(webConfigFile): TLS \(loaded.tls == nil ? "off" : "on"), \(loaded.users.count) basic auth user(s)"
@@ -189,26 +186,26 @@ struct FtraceExporterCommand: ParsableCommand {
             }
         }
         var admin = "off (no --admin.token-file)"
-        if let adminTokenFile {
+        if let adminTokenFile = flags.adminTokenFile {
             do {
                 let token = try SecretFile.readToken(adminTokenFile)
-                admin = "on \(adminListenAddress ?? listenAddress), token from \(adminTokenFile) (\(token.count) bytes)"
+                admin = "on \(flags.adminListenAddress ?? flags.listenAddresses.joined(separator: " and ")), token from \(adminTokenFile) (\(token.count) bytes)"
             } catch {
                 try refuse("cannot use the admin token file", error)
             }
         }
         let report = CheckConfigReport.render(
-            config, tracefs: .init(flag: tracefsPath, configuration: config.tracefsPath), adminAPI: admin, webConfiguration: web)
+            config, tracefs: .init(flag: flags.tracefsPath, configuration: config.tracefsPath), adminAPI: admin, webConfiguration: web)
         try writeStandardOutput(Array(report.utf8), logger: logger)
     }
 
     /// What `--once` and `--check-config` print is their whole result: a write that fails
     /// (a full disk under a textfile collector, a closed pipe) must fail the command, or a
     /// truncated file would pass for a complete one.
-    func writeStandardOutput(_ bytes: [UInt8], logger: Logger) throws {
+    func writeStandardOutput(_ bytes: [UInt8], logger: Logger) throws(ExitStatus) {
         if let failure = writeAll(bytes) {
             logger.error("cannot write to standard output", metadata: ["err": "\(failure)", "bytes": "\(bytes.count)"])
-            throw ExitCode(1)
+            throw ExitStatus(code: 1)
         }
     }
 

@@ -231,6 +231,14 @@ import TestKit
             #expect(r.stderr.contains("another port"), "\(r.stderr)")
         }
         #expect(try run(["--web.listen-address", ":9747", "--admin.listen-address", "127.0.0.1:9748", "--check-config"]).status == 0)
+        // The admin port is checked against every metrics listener, and those against each other.
+        let second = try run(["--web.listen-address", ":9747", "--web.listen-address", "127.0.0.1:9748",
+                              "--admin.listen-address", "127.0.0.1:9748", "--check-config"])
+        #expect(second.status == 2 && second.stderr.contains("another port"), "\(second.stderr)")
+        let twice = try run(["--web.listen-address", ":9747", "--web.listen-address", "127.0.0.1:9747", "--check-config"])
+        #expect(twice.status == 2 && twice.stderr.contains("given twice for the same port"), "\(twice.stderr)")
+        let many = try run((0..<17).flatMap { ["--web.listen-address", "127.0.0.1:\(9760 + $0)"] } + ["--check-config"])
+        #expect(many.status == 2 && many.stderr.contains("at most 16"), "\(many.stderr)")
     }
 
     /// A configuration file has a bound: /dev/zero or a log named by mistake is refused at
