@@ -54,10 +54,16 @@ release-static: deps
 	@scripts/timed "release build (static Swift runtime)" $(SWIFT) build -c release --static-swift-stdlib --product ftrace_exporter
 
 ## dist: the deployable binary, $(DIST)/ftrace_exporter: release-static copied out of .build (which
-## `make build` overwrites), then the shared libraries it still loads with their Debian packages.
-## It fails if the Swift runtime is among them.
+## `make build` overwrites), its size, then the shared libraries it still loads with their Debian
+## packages. It fails if Foundation or ICU is linked in (scripts/check-no-foundation: they would
+## be most of its size and start-up time), or if the Swift runtime is among those libraries.
 dist: release-static
 	install -D -m 0755 $(BINARY) $(DIST)/ftrace_exporter
+	@scripts/check-no-foundation $(DIST)/ftrace_exporter || { \
+	  rm -f $(DIST)/ftrace_exporter; echo "dist: the binary must not link Foundation or ICU (above)" >&2; exit 1; }
+	@stripped=$$(mktemp) && strip -o "$$stripped" $(DIST)/ftrace_exporter && \
+	  echo "$(DIST)/ftrace_exporter: $$(stat -c %s $(DIST)/ftrace_exporter) bytes, $$(stat -c %s "$$stripped") stripped"; \
+	  rm -f "$$stripped"
 	@libs=$$(scripts/runtime-packages $(DIST)/ftrace_exporter) || exit 1; \
 	echo "$(DIST)/ftrace_exporter $(VERSION) (--static-swift-stdlib) loads these shared libraries (soname, Debian package):"; \
 	echo "$$libs" | awk '{ print "  " $$1 "  " $$2 }'; \
