@@ -44,8 +44,10 @@ struct ByteCursor {
     func hasPrefix(_ literal: [UInt8], at position: Int? = nil) -> Bool {
         let start = position ?? index
         guard start + literal.count <= bytes.count else { return false }
-        for k in 0..<literal.count where bytes[start + k] != literal[k] { return false }
-        return true
+        return literal.withUnsafeBufferPointer { literal in
+            for k in 0..<literal.count where bytes[start + k] != literal[k] { return false }
+            return true
+        }
     }
 
     /// Consumes `literal`, which must not contain a newline except as its last byte.
@@ -78,7 +80,20 @@ struct ByteCursor {
     }
 
     mutating func skipSpaces() {
-        while index < bytes.count && bytes[index] == 0x20 { index += 1 }
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return }
+        // Eight bytes at a time: the kernel pads its numbers to fixed widths with runs of
+        // spaces. In a word XORed with spaces, the first byte that is not zero is the first
+        // byte that is not a space.
+        while index + 8 <= count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) ^ 0x2020_2020_2020_2020
+            if word != 0 {
+                index += word.trailingZeroBitCount / 8
+                return
+            }
+            index += 8
+        }
+        while index < count && base[index] == 0x20 { index += 1 }
     }
 
     mutating func readDecimal(_ what: @autoclosure () -> String) throws(HistParseError) -> UInt64 {

@@ -1,6 +1,6 @@
 /// What a block's trigger info says about the shape of its entries.
-struct EntryLayout {
-    enum ValueStyle { case decimal, hex, graph }
+struct EntryLayout: Sendable {
+    enum ValueStyle: Sendable { case decimal, hex, graph }
 
     /// The kernel prints at most 16 frames (`HIST_STACKTRACE_DEPTH`), 31 since 7.0.
     static let maximumStackFrames = 31

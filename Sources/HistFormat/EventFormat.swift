@@ -69,18 +69,16 @@ extension HistFile {
                 if let f = format.field(named: spec.name), f.isSigned { signedValues[spec.name] = f.size }
             }
             if signedKeys.allSatisfy({ $0 == nil }) && signedValues.isEmpty { continue }
-            for e in file.blocks[b].entries.indices {
-                for (k, size) in signedKeys.enumerated() {
-                    guard let size, k < file.blocks[b].entries[e].keys.count,
-                          case .number(let raw) = file.blocks[b].entries[e].keys[k].value
-                    else { continue }
-                    file.blocks[b].entries[e].keys[k].value = .signed(signExtend(raw, bytes: size))
+            for (k, size) in signedKeys.enumerated() {
+                guard let size else { continue }
+                file.blocks[b].entries.updateKeys(at: k) { key in
+                    if case .number(let raw) = key.value { key.value = .signed(signExtend(raw, bytes: size)) }
                 }
-                for v in file.blocks[b].entries[e].values.indices {
-                    let value = file.blocks[b].entries[e].values[v]
-                    guard signedValues[value.name] != nil, case .number(let raw) = value.reading else { continue }
+            }
+            if !signedValues.isEmpty {
+                file.blocks[b].entries.updateValues { value in
                     // A sum of signed values wraps in 64 bits whatever the field's size.
-                    file.blocks[b].entries[e].values[v].reading = .signed(Int64(bitPattern: raw))
+                    if signedValues[value.name] != nil, case .number(let raw) = value.reading { value.reading = .signed(Int64(bitPattern: raw)) }
                 }
             }
         }

@@ -18,7 +18,7 @@ public struct LegacyError: Equatable, Sendable {
 /// One table, as printed for one hist trigger.
 public struct HistBlock: Equatable, Sendable {
     public var triggerInfo: TriggerInfo
-    public var entries: [HistEntry]
+    public var entries: HistEntries
     public var snapshot: HistSnapshot?
     public var totals: HistTotals
     /// The line of `# event histogram` that opens the block.
@@ -38,14 +38,16 @@ public struct HistSnapshot: Equatable, Sendable {
     public var key: String
 }
 
+/// One entry of a table: a view into its block's `HistEntries`.
 public struct HistEntry: Equatable, Sendable {
-    public var keys: [HistKey]
+    public var keys: EntryFields<HistKey>
     /// Absent only for `nohitcount` tables (6.2+).
     public var hitcount: UInt64?
-    public var values: [HistValue]
-    public var actions: [HistActionLine]
+    public var values: EntryFields<HistValue>
+    public var actions: EntryFields<HistActionLine>
 
-    public init(keys: [HistKey], hitcount: UInt64?, values: [HistValue] = [], actions: [HistActionLine] = []) {
+    @inlinable
+    init(keys: EntryFields<HistKey>, hitcount: UInt64?, values: EntryFields<HistValue>, actions: EntryFields<HistActionLine>) {
         self.keys = keys
         self.hitcount = hitcount
         self.values = values

@@ -58,6 +58,8 @@ struct Parser {
     var strings = StringCache()
     /// The frames of the stack being read, reused so each stack gets one exact-size array.
     var frameScratch: [String] = []
+    /// The names of the block being read, as its last entry printed them.
+    var names = NameMemo()
 
     /// The text in `range`, without the kernel's padding when `trimmed`, shared with an
     /// earlier identical text where there was one.
@@ -94,19 +96,23 @@ struct Parser {
         let infoStart = cursor.index
         let infoEnd = cursor.endOfLine()
         if infoEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "the end of the trigger info line")) }
-        let info = try TriggerInfo.parse(
+        let parsedInfo = try TriggerInfoMemo.shared.parse(
             cursor.string(infoStart..<infoEnd), line: cursor.line, column: infoStart - cursor.lineStart + 1)
+        let (info, layout) = (parsedInfo.info, parsedInfo.layout)
         cursor.index = infoEnd
         cursor.consumeNewline()
         try cursor.expect(Literal.hashLine, "'#'")
 
-        let layout = EntryLayout(info)
-        var entries: [HistEntry] = []
+        names = NameMemo(keyCount: layout.keyKinds.count)
+        var entries = HistEntries()
+        // An entry line is 60 bytes or more: room for the whole file, which is one block mostly.
+        let expectedEntries = min((cursor.bytes.count - cursor.index) / 64, 1 << 20)
+        entries.reserve(entries: expectedEntries, keysPerEntry: layout.keyKinds.count, valuesPerEntry: layout.valueCapacity)
         var snapshot: HistSnapshot?
         while true {
             if cursor.atEnd { throw cursor.error(.unexpectedEndOfInput(expected: "'Totals:'")) }
             if cursor.hasPrefix(Literal.entryOpen) {
-                entries.append(try parseEntry(layout))
+                try parseEntry(layout, into: &entries)
             } else if cursor.peek() == 0x0A {
                 cursor.consumeNewline()
             } else if cursor.hasPrefix(Literal.snapshotTaken) {
@@ -122,18 +128,16 @@ struct Parser {
 
     // MARK: Entries
 
-    mutating func parseEntry(_ layout: EntryLayout) throws(HistParseError) -> HistEntry {
+    mutating func parseEntry(_ layout: EntryLayout, into entries: inout HistEntries) throws(HistParseError) {
         try cursor.expect(Literal.entryOpen, "'{ '")
-        var keys: [HistKey] = []
-        keys.reserveCapacity(layout.keyKinds.count)
         // Once a key has spanned lines, the kernel closes the entry with `}` alone.
         var anyMultiLine = false
         for (position, kind) in layout.keyKinds.enumerated() {
             let isLast = position == layout.keyKinds.count - 1
             if position > 0 { try cursor.expect(Literal.keySeparator, "', ' before the next key") }
             let close = anyMultiLine ? Literal.stackKeyClose : Literal.keyClose
-            let (key, multiLine) = try parseKey(kind, isLast: isLast, close: close, names: layout.keyNames[position])
-            keys.append(key)
+            let (key, multiLine) = try parseKey(kind, at: position, isLast: isLast, close: close, names: layout.keyNames[position])
+            entries.appendKey(key)
             anyMultiLine = anyMultiLine || multiLine
         }
         if anyMultiLine {
@@ -141,20 +145,18 @@ struct Parser {
         } else {
             try cursor.expect(Literal.keyClose, "' }' closing the keys")
         }
-        var entry = HistEntry(keys: keys, hitcount: nil)
-        if layout.valueCapacity > 0 { entry.values.reserveCapacity(layout.valueCapacity) }
-        try parseValues(into: &entry, layout)
+        let hitcount = try parseValues(into: &entries, layout)
         if !cursor.atEnd { cursor.consumeNewline() }
         while cursor.hasPrefix(Literal.tabMax) || cursor.hasPrefix(Literal.tabChanged) {
-            entry.actions.append(try parseActionLine(layout))
+            entries.appendAction(try parseActionLine(layout))
         }
-        return entry
+        entries.finishEntry(hitcount: hitcount)
     }
 
     /// Reads one key; says whether it spanned lines (a stack), since then `}` and the
     /// next `, ` start a line with no space before them. `names` are the names the key may
     /// print under (nil: any).
-    mutating func parseKey(_ kind: KeyKind, isLast: Bool, close: [UInt8], names: [String]?) throws(HistParseError) -> (HistKey, Bool) {
+    mutating func parseKey(_ kind: KeyKind, at position: Int, isLast: Bool, close: [UInt8], names: [String]?) throws(HistParseError) -> (HistKey, Bool) {
         let lineEnd = cursor.endOfLine()
         if kind == .fieldStacktrace {
             guard let dot = cursor.find(Literal.dotStacktrace, from: cursor.index, limit: lineEnd) else {
@@ -178,13 +180,20 @@ struct Parser {
         }
 
         let nameStart = cursor.index
-        while cursor.index < lineEnd && cursor.bytes[cursor.index] != 0x3A { cursor.index += 1 }
-        if cursor.index >= lineEnd {
-            if lineEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "a key name and ':'")) }
-            throw cursor.error(.expected("a key name and ':'"))
+        let name: String
+        if let known = memoized(self.names.keys[position], at: nameStart, endedBy: (0x3A, 0x3A)) {
+            cursor.index = nameStart + known.bytes.count
+            name = known.string
+        } else {
+            while cursor.index < lineEnd && cursor.bytes[cursor.index] != 0x3A { cursor.index += 1 }
+            if cursor.index >= lineEnd {
+                if lineEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "a key name and ':'")) }
+                throw cursor.error(.expected("a key name and ':'"))
+            }
+            name = text(nameStart..<cursor.index)
+            try checkKeyName(name, names, at: nameStart)
+            self.names.keys[position] = memo(of: nameStart..<cursor.index, name)
         }
-        let name = text(nameStart..<cursor.index)
-        try checkKeyName(name, names, at: nameStart)
 
         if kind == .stacktrace {
             try cursor.expect(Literal.colonNewline, "':' and a new line after a stack key")
@@ -352,30 +361,44 @@ struct Parser {
 
     // MARK: Values
 
-    mutating func parseValues(into entry: inout HistEntry, _ layout: EntryLayout) throws(HistParseError) {
+    /// Appends the entry's values; returns its hitcount.
+    mutating func parseValues(into entries: inout HistEntries, _ layout: EntryLayout) throws(HistParseError) -> UInt64? {
+        var hitcount: UInt64?
         let lineEnd = cursor.endOfLine()
+        var position = -1
         while true {
             cursor.skipSpaces()
             if cursor.index >= lineEnd { break }
+            position += 1
             let nameStart = cursor.index
-            while cursor.index < lineEnd, cursor.bytes[cursor.index] != 0x3A, cursor.bytes[cursor.index] != 0x20 {
-                cursor.index += 1
-            }
-            if cursor.index >= lineEnd {
-                if lineEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "':' after a value name")) }
-                throw cursor.error(.expected("':' after a value name"))
-            }
-            let name = text(nameStart..<cursor.index)
-            if let names = layout.valueNames, !names.contains(name) {
-                // A column the trigger does not have: taken as is, a configured column it
-                // hides would read as absent, and its sum as 0.
-                throw cursor.error(.expected("a value column of the trigger info (\(names.joined(separator: ", "))), not '\(name)'"), at: nameStart)
+            let name: String
+            let style: EntryLayout.ValueStyle
+            if position < names.values.count, let known = memoized(names.values[position], at: nameStart, endedBy: (0x3A, 0x20)) {
+                cursor.index = nameStart + known.bytes.count
+                name = known.string
+                style = known.style
+            } else {
+                while cursor.index < lineEnd, cursor.bytes[cursor.index] != 0x3A, cursor.bytes[cursor.index] != 0x20 {
+                    cursor.index += 1
+                }
+                if cursor.index >= lineEnd {
+                    if lineEnd >= cursor.bytes.count { throw cursor.error(.unexpectedEndOfInput(expected: "':' after a value name")) }
+                    throw cursor.error(.expected("':' after a value name"))
+                }
+                name = text(nameStart..<cursor.index)
+                if let names = layout.valueNames, !names.contains(name) {
+                    // A column the trigger does not have: taken as is, a configured column it
+                    // hides would read as absent, and its sum as 0.
+                    throw cursor.error(.expected("a value column of the trigger info (\(names.joined(separator: ", "))), not '\(name)'"), at: nameStart)
+                }
+                style = layout.valueStyle(name)
+                names.rememberValue(memo(of: nameStart..<cursor.index, name, style: style), at: position)
             }
             if cursor.hasPrefix(Literal.percentColon) {
                 cursor.index += Literal.percentColon.count
                 if cursor.hasPrefix(Literal.errorMark) {
                     cursor.index += Literal.errorMark.count
-                    entry.values.append(HistValue(name: name, reading: .percent(hundredths: nil)))
+                    entries.appendValue(HistValue(name: name, reading: .percent(hundredths: nil)))
                     continue
                 }
                 cursor.skipSpaces()
@@ -384,31 +407,30 @@ struct Parser {
                 let fraction = try cursor.readDecimal("two decimals of a percentage")
                 let (scaled, overflow) = whole.multipliedReportingOverflow(by: 100)
                 if overflow || fraction > 99 { throw cursor.error(.numberOutOfRange) }
-                entry.values.append(HistValue(name: name, reading: .percent(hundredths: scaled + fraction)))
+                entries.appendValue(HistValue(name: name, reading: .percent(hundredths: scaled + fraction)))
                 continue
             }
             try cursor.expect(Literal.colonSpace, "': ' after the value name '\(name)'")
-            let style = layout.valueStyle(name)
             switch style {
             case .graph:
                 if cursor.hasPrefix(Literal.errorMark) {
                     cursor.index += Literal.errorMark.count
-                    entry.values.append(HistValue(name: name, reading: .graph("[ERROR]")))
+                    entries.appendValue(HistValue(name: name, reading: .graph("[ERROR]")))
                 } else {
                     let end = min(cursor.index + 20, lineEnd)
-                    entry.values.append(HistValue(name: name, reading: .graph(cursor.string(cursor.index..<end))))
+                    entries.appendValue(HistValue(name: name, reading: .graph(cursor.string(cursor.index..<end))))
                     cursor.index = end
                 }
             case .hex:
                 cursor.skipSpaces()
-                entry.values.append(HistValue(name: name, reading: .hex(try cursor.readHex("a hex value"))))
+                entries.appendValue(HistValue(name: name, reading: .hex(try cursor.readHex("a hex value"))))
             case .decimal:
                 cursor.skipSpaces()
                 let number = try cursor.readDecimal("a number for '\(name)'")
-                if name == "hitcount" && entry.hitcount == nil && entry.values.isEmpty {
-                    entry.hitcount = number
+                if name == "hitcount" && hitcount == nil && entries.pendingValueCount == 0 {
+                    hitcount = number
                 } else {
-                    entry.values.append(HistValue(name: name, reading: .number(number)))
+                    entries.appendValue(HistValue(name: name, reading: .number(number)))
                 }
             }
             if cursor.index < lineEnd && cursor.bytes[cursor.index] != 0x20 {
@@ -416,5 +438,6 @@ struct Parser {
             }
         }
         cursor.index = lineEnd
+        return hitcount
     }
 }

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import HistFormat
+import Platform
 
 /// Where a trigger lives: the top level of tracefs or one named instance.
 public enum TraceInstance: Hashable, Sendable, CustomStringConvertible {
@@ -227,8 +228,12 @@ extension TraceFileReader {
     /// Probes the kernel's tracing features from the files it offers and its README,
     /// the way the kernel's own selftests declare their requirements.
     public func features() -> TraceFeatures {
-        let readme = (try? read("README")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        var hist = readme.contains("hist trigger")
+        let readme = (try? read("README")) ?? []
+        // On the bytes: the README is tens of KiB, and admin actions probe it each time.
+        func mentions(_ text: String) -> Bool {
+            readme.withUnsafeBufferPointer { firstOffset(of: Array(text.utf8), in: $0) != nil }
+        }
+        var hist = mentions("hist trigger")
         if !hist, let systems = try? list("events") {
             outer: for system in systems {
                 for event in (try? list("events/" + system)) ?? [] where exists("events/\(system)/\(event)/hist") {
@@ -241,10 +246,10 @@ extension TraceFileReader {
             histTriggers: hist,
             syntheticEvents: exists("synthetic_events"),
             errorLog: exists("error_log"),
-            linearBuckets: readme.contains(".buckets=size"),
-            commonStacktrace: readme.contains("common_stacktrace"),
-            percentAndGraph: readme.contains(".percent") && readme.contains(".graph"),
-            noHitcount: readme.contains("[:nohitcount]")
+            linearBuckets: mentions(".buckets=size"),
+            commonStacktrace: mentions("common_stacktrace"),
+            percentAndGraph: mentions(".percent") && mentions(".graph"),
+            noHitcount: mentions("[:nohitcount]")
         )
     }
 }

@@ -242,6 +242,26 @@ func histText(_ trigger: String, _ lines: [String], hits: UInt64 = 0, entries: I
         #expect(entries.map(\.hitcount) == [2, 1])
     }
 
+    /// Entries share their table's storage: each sees its own keys, values and handler lines
+    /// only, however many the ones around it have.
+    @Test func entriesSeeOnlyTheirOwnFields() throws {
+        let text = histText("hist:keys=next_pid,cpu:vals=hitcount,lat:sort=hitcount:onmax($lat).trace(wakeup_lat,$lat)", [
+            "{ next_pid:        725, cpu:          1 } hitcount:          2  lat:         40",
+            "\tmax:        297",
+            "\tmax:        298",
+            "{ next_pid:         15, cpu:          0 } hitcount:          1  lat:          7",
+            "{ next_pid:          9, cpu:          1 } hitcount:          4  lat:         12",
+            "\tmax:         31",
+        ], hits: 7)
+        let entries = try HistParser.parse(text).blocks[0].entries
+        #expect(entries.count == 3)
+        #expect(entries.map { $0.keys.map(\.value) } == [[.number(725), .number(1)], [.number(15), .number(0)], [.number(9), .number(1)]])
+        #expect(entries.map { $0.values.map(\.reading) } == [[.number(40)], [.number(7)], [.number(12)]])
+        #expect(entries.map { $0.actions.map(\.value) } == [[297, 298], [], [31]])
+        #expect(entries.map(\.hitcount) == [2, 1, 4])
+        #expect(entries[1].keys.count == 2)
+    }
+
     @Test func onchangeSaveLines() throws {
         let file = try HistParser.parse(try Fixtures.corpusBytes("09-sched-switch-onchange-save.hist"))
         let e = file.blocks[0].entries[0]

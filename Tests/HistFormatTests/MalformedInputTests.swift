@@ -34,6 +34,27 @@ import Testing
         }
     }
 
+    /// Every entry's key and value names are checked against the trigger info, not only the
+    /// first entry's: a later entry with another name is refused at its line.
+    @Test func aLaterEntryWithAnotherNameIsRefused() {
+        let first = "{ lat: ~ 2^5  } hitcount:          6  lat:        177"
+        for (second, column, wording) in [
+            ("{ lat: ~ 2^6  } hitcount:          1  delay:        1", 39, "not 'delay'"),
+            ("{ lit: ~ 2^6  } hitcount:          1  lat:          1", 3, "not 'lit'"),
+            ("{ lat: ~ 2^6  } hits:          1  lat:          1", 17, "not 'hits'"),
+        ] {
+            let text = histText("hist:keys=lat.log2:vals=hitcount,lat:sort=lat:size=2048", [first, first, second], hits: 13)
+            do {
+                _ = try HistParser.parse(text)
+                Issue.record("parsed \(second)")
+            } catch {
+                #expect(error.line == 8, "\(second)")
+                #expect(error.column == column, "\(second): \(error)")
+                #expect(error.description.contains(wording), "\(error)")
+            }
+        }
+    }
+
     @Test func garbageGivesATypedErrorWithPosition() {
         let inputs: [String] = [
             "hello", "# event histogram\n", "# event histogram\n#\n# trigger info: nonsense\n",

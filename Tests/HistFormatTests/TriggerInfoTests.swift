@@ -92,6 +92,29 @@ import Testing
         }
     }
 
+    /// The parser keeps the trigger lines it parsed; a table read again under the same line
+    /// parses to the same result, and a bad line fails with its own position every time.
+    @Test func aTriggerLineSeenBeforeParsesTheSame() throws {
+        func block(_ trigger: String) -> String {
+            "# event histogram\n#\n# trigger info: \(trigger)\n#\n\n{ cpu: 1 } hitcount: 5\n\nTotals:\n    Hits: 5\n    Entries: 1\n    Dropped: 0\n"
+        }
+        let good = "hist:keys=cpu:vals=hitcount:sort=hitcount:size=2048 [active]"
+        let first = try HistParser.parse(Array(block(good).utf8))
+        let again = try HistParser.parse(Array(block(good).utf8))
+        #expect(first == again)
+        #expect(first.blocks.first?.triggerInfo == (try TriggerInfo.parse(good)))
+        let bad = block("hist:keys=a:frobnicate [active]")
+        for text in [bad, bad, block(good) + "\n" + bad] {
+            let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("frobnicate") }! + 1
+            do {
+                _ = try HistParser.parse(Array(text.utf8))
+                Issue.record("accepted a bad trigger line")
+            } catch {
+                #expect(error.line == line, "the error names the line of this file (\(error))")
+            }
+        }
+    }
+
     @Test func printedValuesHideVariablesAndExpressions() throws {
         let info = try TriggerInfo.parse("hist:keys=common_pid.execname:vals=bytes_req,bytes_alloc-bytes_req")
         #expect(info.printedValues.map(\.name) == ["hitcount", "bytes_req"])

@@ -88,7 +88,7 @@ public func checkFamilies(_ families: [MetricFamily]) {
         require(names.insert(family.name).inserted, "family \(family.name) appears twice")
         require(isMetricName(family.name), "family name '\(family.name)' is not a valid metric name")
         var series: Set<[Label]> = []
-        for metric in family.metrics {
+        for metric in family.allMetrics {
             var labelNames: Set<String> = []
             for label in metric.labels {
                 require(isLabelName(label.name), "\(family.name): label name '\(label.name)' is not valid")

@@ -77,7 +77,7 @@ enum HistTarget {
         let collector = HistCollector(config: config, reader: reader, logger: logger, features: features, clock: { 0 })
         let families = collector.collect()
 
-        let success = families.first { $0.name == "ftrace_hist_read_success" }?.metrics.first {
+        let success = families.first { $0.name == "ftrace_hist_read_success" }?.allMetrics.first {
             $0.labels.contains(Label("event", event.event))
         }
         if let success {
