@@ -30,12 +30,15 @@ public enum ExpositionEncoder {
         var labelPairs = ByteWriter(capacity: 256)
         defer { labelPairs.deallocate() }
         var bounds = BoundCache()
-        for family in families where family.metrics.contains(where: { $0.value.belongs(to: family.type) }) {
+        for family in families where family.hasWritableSeries {
             switch format {
             case .text004: appendTextMetadata(of: family, into: &buffer)
             case .openMetrics100: appendOpenMetricsMetadata(of: family, into: &buffer)
             }
             appendSamples(of: family, format: format, labelPairs: &labelPairs, bounds: &bounds, into: &buffer)
+            for block in family.blocks where block.count > 0 && block.samples.belong(to: family.type) {
+                appendBlock(block, of: family, format: format, labelPairs: &labelPairs, into: &buffer)
+            }
         }
         if format == .openMetrics100 {
             buffer.write("# EOF\n")
@@ -192,7 +195,7 @@ extension ExpositionEncoder {
 
     /// Writes `name+suffix`, the label pairs in braces (no braces when there
     /// are none), and the space before the value.
-    private static func appendSeries(
+    static func appendSeries(
         _ name: [UInt8], _ suffix: StaticString, _ labelPairs: ByteWriter, into buffer: inout some ByteSink
     ) {
         buffer.writeBytes(name)
@@ -207,7 +210,7 @@ extension ExpositionEncoder {
 
     /// Writes `name_bucket{`, the label pairs and `le="`; the bound, `"} ` and the
     /// value follow.
-    private static func appendBucketSeries(_ bucketPrefix: [UInt8], _ labelPairs: ByteWriter, into buffer: inout some ByteSink) {
+    static func appendBucketSeries(_ bucketPrefix: [UInt8], _ labelPairs: ByteWriter, into buffer: inout some ByteSink) {
         buffer.writeBytes(bucketPrefix)
         if labelPairs.count > 0 {
             buffer.append(contentsOf: labelPairs.bytes)
@@ -249,7 +252,7 @@ extension ExpositionEncoder {
 
     /// One `name="escaped value"` pair, after a comma unless it is the first.
     @inline(__always)
-    private static func appendLabelPair(_ label: Label, first: Bool, into buffer: inout some ByteSink) {
+    static func appendLabelPair(_ label: Label, first: Bool, into buffer: inout some ByteSink) {
         if !first { buffer.append(UInt8(ascii: ",")) }
         buffer.writeUTF8(label.name)
         buffer.write("=\"")
@@ -266,7 +269,7 @@ extension ExpositionEncoder {
     }
 
     /// Bucket and `_count` values.
-    private static func appendCount(_ value: Double, format: ExpositionFormat, into buffer: inout some ByteSink) {
+    static func appendCount(_ value: Double, format: ExpositionFormat, into buffer: inout some ByteSink) {
         switch format {
         case .text004: appendTextValue(value, into: &buffer)
         case .openMetrics100: appendOpenMetricsInteger(value, into: &buffer)
@@ -394,6 +397,9 @@ extension ExpositionEncoder {
                 } else {
                     total += lineSize
                 }
+            }
+            for block in family.blocks {
+                total += estimatedSize(of: block, nameSize: nameSize)
             }
         }
         return total

@@ -79,12 +79,17 @@ public struct MetricFamily: Sendable, Equatable {
     /// Text 0.0.4 has no unit line.
     public var unit: String?
     public var metrics: [Metric]
+    /// More series, held as columns, written after `metrics`. Whoever builds the family keeps
+    /// its series in label order across both: blocks that are separate from each other
+    /// (`SeriesBlock.isSeparate`), sorted by prefix, and no metrics among them.
+    public var blocks: [SeriesBlock]
 
-    public init(name: String, help: String, type: MetricType, unit: String? = nil, metrics: [Metric]) {
+    public init(name: String, help: String, type: MetricType, unit: String? = nil, metrics: [Metric], blocks: [SeriesBlock] = []) {
         self.name = name
         self.help = help
         self.type = type
         self.unit = unit
         self.metrics = metrics
+        self.blocks = blocks
     }
 }

@@ -24,7 +24,7 @@ import TraceFS
         text += "\nTotals:\n    Hits: 0\n    Entries: \(entries.count)\n    Dropped: 0\n"
         let block = try HistParser.parse(text).blocks[0]
         let families = HistMapping.map(block, with: config.triggerSets[0].triggers[0].metric!)
-        return try #require(families.first?.metrics.first?.value)
+        return try #require(families.first?.allMetrics.first?.value)
     }
 
     @Test func exactKeysFoldIntoConfiguredBuckets() throws {
@@ -144,9 +144,9 @@ import TraceFS
             """
         let block = try HistParser.parse(text).blocks[0]
         let family = try #require(HistMapping.map(block, with: config.triggerSets[0].triggers[0].metric!).first)
-        #expect(family.metrics == [
-            Metric(labels: [Label("cpu", "1")], value: .histogram(buckets: [HistogramBucket(upperBound: 0.000004, cumulativeCount: 2)], sum: 0.000007, count: 2)),
+        #expect(family.allMetrics == [
             Metric(labels: [Label("cpu", "0")], value: .histogram(buckets: [HistogramBucket(upperBound: 0.000004, cumulativeCount: 1)], sum: 0.000033, count: 6)),
+            Metric(labels: [Label("cpu", "1")], value: .histogram(buckets: [HistogramBucket(upperBound: 0.000004, cumulativeCount: 2)], sum: 0.000007, count: 2)),
         ])
     }
 
@@ -166,7 +166,7 @@ import TraceFS
             "{ id: sys_open                      [  2] } hitcount:          1",
         ])
         let result = HistMapping.mapCounting(try HistParser.parse(text).blocks[0], with: config.triggerSets[0].triggers[0].metric!)
-        #expect(result.families.first?.metrics.count == 2)
+        #expect(result.families.first?.allMetrics.count == 2)
         #expect(result.seriesOverLimit == 1)
     }
 }
@@ -220,10 +220,11 @@ import TraceFS
             let fs = TraceFS(root: root.path)
             let log = LogLines()
             let collector = HistCollector(config: config, reader: fs, logger: log.logger, features: fs.features(), clock: { 0 })
-            let (families, failures, _) = collector.collectReporting()
+            let collection = collector.collectReporting()
+            let (families, failures) = (collection.families, collection.failures)
             let failing: EventName = missing == "lat"
                 ? EventName(system: "synthetic", event: "ftrace_exporter_lat") : EventName(system: "kmem", event: "kmalloc")
-            let success = families.first { $0.name == "ftrace_hist_read_success" }?.metrics ?? []
+            let success = families.first { $0.name == "ftrace_hist_read_success" }?.allMetrics ?? []
             func readSuccess(_ event: EventName) -> MetricValue? {
                 success.first { $0.labels.contains(Label("event", event.event)) }?.value
             }
@@ -267,7 +268,7 @@ import TraceFS
             "{ next_pid:         15 } hitcount:         34",
         ])).blocks[0]
         let family = try #require(HistMapping.map(block, with: config.triggerSets[0].triggers[0].metric!).first)
-        #expect(family.metrics == [Metric(labels: [Label("pid", "15")], value: .gauge(34))])
+        #expect(family.allMetrics == [Metric(labels: [Label("pid", "15")], value: .gauge(34))])
     }
 }
 

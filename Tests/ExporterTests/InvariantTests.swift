@@ -84,7 +84,7 @@ import TraceFS
                 let hits = Double(block.totals.hits)
                 switch mapping.kind {
                 case .histogram:
-                    let metrics = try #require(families.first { $0.name == mapping.name }, "\(place)").metrics
+                    let metrics = try #require(families.first { $0.name == mapping.name }, "\(place)").allMetrics
                     #expect(!metrics.isEmpty || block.entries.isEmpty, "\(place)")
                     var total = 0.0
                     for metric in metrics {
@@ -107,7 +107,7 @@ import TraceFS
                     #expect(total == hits, "\(place): _count over all series == Totals: Hits")
                 case .counter:
                     for value in mapping.values where value.column == "hitcount" {
-                        let metrics = try #require(families.first { $0.name == value.familyName }, "\(place)").metrics
+                        let metrics = try #require(families.first { $0.name == value.familyName }, "\(place)").allMetrics
                         let total = metrics.reduce(0.0) { acc, m in if case .counter(let v) = m.value { return acc + v }; return acc }
                         #expect(total == hits, "\(place): \(value.familyName)_total over all series == Totals: Hits")
                     }
@@ -125,8 +125,8 @@ import TraceFS
         let collector = HistCollector(config: try Self.discoveryWithPids(), reader: fs, logger: Fixtures.quietLogger,
                                       features: fs.features(), clock: { 0 })
         let families = collector.collect()
-        let hits = families.first { $0.name == "ftrace_hist_hits" }?.metrics ?? []
-        let info = families.first { $0.name == "ftrace_hist" }?.metrics ?? []
+        let hits = families.first { $0.name == "ftrace_hist_hits" }?.allMetrics ?? []
+        let info = families.first { $0.name == "ftrace_hist" }?.allMetrics ?? []
         let truth = try Self.tables(tree)
         #expect(info.count == truth.count, "one info series per table")
         for infoMetric in info {
@@ -169,8 +169,8 @@ import TraceFS
             let collector = HistCollector(config: config, reader: fs, logger: log.logger, features: fs.features(), clock: { 0 })
             for _ in 0..<3 {
                 let families = collector.collect()
-                let series = families.first { $0.name == "ftrace_hist_hits" }?.metrics.count ?? 0
-                let over = (families.first { $0.name == "ftrace_hist_series_over_limit" }?.metrics ?? []).reduce(0.0) { acc, m in
+                let series = families.first { $0.name == "ftrace_hist_hits" }?.allMetrics.count ?? 0
+                let over = (families.first { $0.name == "ftrace_hist_series_over_limit" }?.allMetrics ?? []).reduce(0.0) { acc, m in
                     if case .gauge(let v) = m.value { return acc + v }
                     return acc
                 }

@@ -96,7 +96,7 @@ import TraceFSTesting
             """
         let families = HistMapping.map(try HistParser.parse(text).blocks[0], with: metric)
         #expect(families.map(\.name) == ["ftrace_context_switches"])
-        let labels = families[0].metrics.map { $0.labels.map(\.value) }
+        let labels = families[0].allMetrics.map { $0.labels.map(\.value) }
         #expect(labels == [["0", "R+"], ["0", "S"], ["1", "D"]])
     }
 }

@@ -78,7 +78,7 @@ import TraceFSTesting
 
         func sample(_ family: String, _ labels: [Label]) -> Double? {
             let families = metrics.families(statuses: controller.statuses(), config: controller.config)
-            guard let metric = families.first(where: { $0.name == family })?.metrics.first(where: { $0.labels == labels }) else { return nil }
+            guard let metric = families.first(where: { $0.name == family })?.allMetrics.first(where: { $0.labels == labels }) else { return nil }
             switch metric.value {
             case .counter(let v), .gauge(let v): return v
             default: return nil

@@ -74,8 +74,8 @@ enum DiscoveryFamilies {
         f.declare(DiscoveryMapper.hitsFamily, help: "Hitcount of each entry of discovered hist tables, by key.", type: .counter)
         f.declare(DiscoveryMapper.valueFamily, help: "Summed value columns of each entry of discovered hist tables, by key and value name.", type: .counter)
         f.declare(DiscoveryMapper.handlerFamily, help: "Per-entry onmax()/onchange() handler values of discovered hist tables.", type: .gauge)
-        f.add(MetricFamily(name: DiscoveryMapper.hitsFamily, help: "", type: .counter, metrics: output.hits))
-        f.add(MetricFamily(name: DiscoveryMapper.valueFamily, help: "", type: .counter, metrics: output.values))
-        f.add(MetricFamily(name: DiscoveryMapper.handlerFamily, help: "", type: .gauge, metrics: output.handlers))
+        f.add(MetricFamily(name: DiscoveryMapper.hitsFamily, help: "", type: .counter, metrics: [], blocks: output.hits))
+        f.add(MetricFamily(name: DiscoveryMapper.valueFamily, help: "", type: .counter, metrics: [], blocks: output.values))
+        f.add(MetricFamily(name: DiscoveryMapper.handlerFamily, help: "", type: .gauge, metrics: [], blocks: output.handlers))
     }
 }

@@ -1,8 +1,24 @@
 import HistFormat
+import Locking
 
 /// A short, stable id for a table: the same trigger gets the same id on every read and
 /// after a restart, whatever its pause state or table size.
 func tableID(_ info: TriggerInfo) -> String {
+    if let known = tableIDs.withLock({ $0[info.text] }) { return known }
+    let id = computeTableID(info)
+    tableIDs.withLock { memo in
+        if memo.count >= tableIDMemoCapacity { memo.removeAll(keepingCapacity: true) }
+        memo[info.text] = id
+    }
+    return id
+}
+
+/// Ids by trigger text: every table's id is asked for at every refresh, and rendering its
+/// identity costs more than a small table's mapping.
+private let tableIDs = Locked<[String: String]>([:])
+private let tableIDMemoCapacity = 1024
+
+private func computeTableID(_ info: TriggerInfo) -> String {
     let identity = info.identity
     var text = "name=\(identity.name ?? "")"
     text += "|keys=" + identity.keys.map(\.description).joined(separator: ",")

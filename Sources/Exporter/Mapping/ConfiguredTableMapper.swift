@@ -30,41 +30,43 @@ struct ConfiguredTableMapper {
         mapping.labels.compactMap { l in keyIndex[FieldSpec(name: l.key).canonicalName].map { ($0, l) } }
     }
 
-    /// The labels of an entry, in the configured order.
-    func labels(_ entry: HistEntry, _ labelKeys: [(position: Int, label: LabelMapping)]) -> [Label] {
-        var labels: [Label] = []
-        labels.reserveCapacity(labelKeys.count + 1)
-        for (i, l) in labelKeys {
-            guard i < entry.keys.count else { continue }
-            let key = entry.keys[i].value
-            labels.append(Label(l.name, KeyLabels.value(key, decoder: l.decoder)))
-            if let pidName = l.pidLabel, let pid = KeyLabels.pid(key) { labels.append(Label(pidName, pid)) }
+    /// Entries grouped by label set, at most the limit of them (the first label sets seen):
+    /// the label columns, and each group's rows and value in the order of their labels.
+    struct Groups<T> {
+        var names: [String]
+        var columnValues: [[String]]
+        /// Label ids, `names.count` per group.
+        var rows: [Int32]
+        var values: [T]
+        var overLimit: Int
+
+        /// A block of the groups `kept` (positions in `values`) with these samples.
+        func block(_ samples: BlockSamples, kept: [Int]? = nil) -> SeriesBlock {
+            guard let kept else { return SeriesBlock(prefix: [], names: names, values: columnValues, rows: rows, samples: samples) }
+            let width = names.count
+            let keptRows = kept.flatMap { rows[$0 * width..<($0 + 1) * width] }
+            return SeriesBlock(prefix: [], names: names, values: columnValues, rows: keptRows, samples: samples)
         }
-        return labels
     }
 
-    /// Groups entries by label set in first-seen order, keeping at most the limit.
-    func grouped<T>(_ block: HistBlock, _ keyIndex: [String: Int], initial: () -> T, _ fold: (inout T, HistEntry) -> Void)
-        -> (groups: [([Label], T)], overLimit: Int)
-    {
-        var index: [[Label]: Int] = [:]
-        var groups: [([Label], T)] = []
-        var overLimit: Set<[Label]> = []
-        let labelKeys = labelKeys(keyIndex)
-        for entry in block.entries {
-            let ls = labels(entry, labelKeys)
-            if let i = index[ls] {
-                fold(&groups[i].1, entry)
-            } else if groups.count < mapping.seriesLimit {
-                index[ls] = groups.count
-                var value = initial()
-                fold(&value, entry)
-                groups.append((ls, value))
-            } else {
-                overLimit.insert(ls)
+    func grouped<T>(_ block: HistBlock, _ keyIndex: [String: Int], initial: () -> T, _ fold: (inout T, HistEntry) -> Void) -> Groups<T> {
+        var columns: [TableSeries.Column] = []
+        for (position, label) in labelKeys(keyIndex) {
+            columns.append(TableSeries.Column(name: label.name, keyPosition: position, source: .value(label.decoder)))
+            if let pidName = label.pidLabel, block.triggerInfo.keys[position].keyKind == .execname {
+                columns.append(TableSeries.Column(name: pidName, keyPosition: position, source: .pid))
             }
         }
-        return (groups, overLimit.count)
+        var table = TableSeries(columns, expected: min(block.entries.count, mapping.seriesLimit))
+        var values: [T] = []
+        for entry in block.entries {
+            guard let series = table.series(of: entry, limit: mapping.seriesLimit) else { continue }
+            if series == values.count { values.append(initial()) }
+            fold(&values[series], entry)
+        }
+        let order = table.sorted()
+        return Groups(names: table.names, columnValues: table.values, rows: table.rows(in: order),
+                      values: order.map { values[$0] }, overLimit: table.overLimitCount)
     }
 
     // MARK: Histograms
@@ -84,7 +86,7 @@ struct ConfiguredTableMapper {
         let sumColumn = mapping.sumValue
         let scale = mapping.scale
         var missing: String?
-        let (groups, over) = grouped(block, keyIndex, initial: { HistogramAccumulator(counts: Array(repeating: 0, count: bounds.upperBounds.count + 1)) }) { acc, entry in
+        let groups = grouped(block, keyIndex, initial: { HistogramAccumulator(counts: Array(repeating: 0, count: bounds.upperBounds.count + 1)) }) { acc, entry in
             guard bucketIndex < entry.keys.count else { return }
             guard let hitcount = entry.hitcount else {
                 missing = missing ?? "hitcount"
@@ -105,20 +107,25 @@ struct ConfiguredTableMapper {
                 acc.rawSum += v * hits
             }
         }
-        var metrics: [Metric] = []
-        metrics.reserveCapacity(groups.count)
-        for (labels, acc) in groups {
+        let boundCount = bounds.upperBounds.count
+        var cumulativeCounts: [Double] = []
+        cumulativeCounts.reserveCapacity(groups.values.count * boundCount)
+        var sums: [Double] = []
+        sums.reserveCapacity(groups.values.count)
+        var counts: [Double] = []
+        counts.reserveCapacity(groups.values.count)
+        for acc in groups.values {
             var cumulative = 0.0
-            var buckets: [HistogramBucket] = []
-            buckets.reserveCapacity(bounds.upperBounds.count)
-            for (i, le) in bounds.upperBounds.enumerated() {
+            for i in 0..<boundCount {
                 cumulative += acc.counts[i]
-                buckets.append(HistogramBucket(upperBound: le, cumulativeCount: cumulative))
+                cumulativeCounts.append(cumulative)
             }
-            metrics.append(Metric(labels: labels, value: .histogram(buckets: buckets, sum: scale.apply(acc.rawSum), count: acc.count)))
+            sums.append(scale.apply(acc.rawSum))
+            counts.append(acc.count)
         }
-        let family = MetricFamily(name: mapping.name, help: mapping.help, type: .histogram, metrics: metrics)
-        return Output(families: [family], seriesOverLimit: over, missingColumn: missing)
+        let samples = BlockSamples.histograms(upperBounds: bounds.upperBounds, cumulativeCounts: cumulativeCounts, sums: sums, counts: counts)
+        let family = MetricFamily(name: mapping.name, help: mapping.help, type: .histogram, metrics: [], blocks: [groups.block(samples)])
+        return Output(families: [family], seriesOverLimit: groups.overLimit, missingColumn: missing)
     }
 
     // MARK: Counters and gauges
@@ -126,7 +133,7 @@ struct ConfiguredTableMapper {
     func mapCounters(_ block: HistBlock, _ keyIndex: [String: Int]) -> Output {
         let columns = mapping.values
         var missing: String?
-        let (groups, over) = grouped(block, keyIndex, initial: { Array(repeating: 0.0, count: columns.count) }) { sums, entry in
+        let groups = grouped(block, keyIndex, initial: { Array(repeating: 0.0, count: columns.count) }) { sums, entry in
             for (i, column) in columns.enumerated() {
                 let raw: Double?
                 if column.column == "hitcount" {
@@ -143,17 +150,17 @@ struct ConfiguredTableMapper {
         }
         let families = columns.enumerated().map { i, column in
             MetricFamily(
-                name: column.familyName, help: column.help, type: .counter,
-                metrics: groups.map { Metric(labels: $0.0, value: .counter(column.scale.apply($0.1[i]))) })
+                name: column.familyName, help: column.help, type: .counter, metrics: [],
+                blocks: [groups.block(.scalars(groups.values.map { column.scale.apply($0[i]) }))])
         }
-        return Output(families: families, seriesOverLimit: over, missingColumn: missing)
+        return Output(families: families, seriesOverLimit: groups.overLimit, missingColumn: missing)
     }
 
     func mapGauge(_ block: HistBlock, _ keyIndex: [String: Int]) -> Output {
         let column = mapping.gaugeValue ?? "hitcount"
         let scale = mapping.scale
         let handler: HistActionLine.Handler? = column == "max" ? .max : column == "changed" ? .changed : nil
-        let (groups, over) = grouped(block, keyIndex, initial: { Double?.none }) { value, entry in
+        let groups = grouped(block, keyIndex, initial: { Double?.none }) { value, entry in
             let reading: Double?
             if let handler {
                 reading = entry.actions.first(where: { $0.handler == handler }).map { Double($0.value) }
@@ -167,8 +174,9 @@ struct ConfiguredTableMapper {
             // Several entries folded into one label set: the largest max, the sum of sums.
             if handler != nil { value = max(value ?? scaled, scaled) } else { value = (value ?? 0) + scaled }
         }
-        let metrics = groups.compactMap { labels, value in value.map { Metric(labels: labels, value: .gauge($0)) } }
-        let family = MetricFamily(name: mapping.name, help: mapping.help, type: .gauge, metrics: metrics)
-        return Output(families: [family], seriesOverLimit: over)
+        let kept = groups.values.indices.filter { groups.values[$0] != nil }
+        let samples = BlockSamples.scalars(kept.map { groups.values[$0]! })
+        let family = MetricFamily(name: mapping.name, help: mapping.help, type: .gauge, metrics: [], blocks: [groups.block(samples, kept: kept)])
+        return Output(families: [family], seriesOverLimit: groups.overLimit)
     }
 }

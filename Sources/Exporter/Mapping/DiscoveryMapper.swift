@@ -12,9 +12,9 @@ struct DiscoveryMapper {
     let pidLabels: Bool
 
     struct Output {
-        var hits: [Metric] = []
-        var values: [Metric] = []
-        var handlers: [Metric] = []
+        var hits: [SeriesBlock] = []
+        var values: [SeriesBlock] = []
+        var handlers: [SeriesBlock] = []
         var seriesOverLimit = 0
     }
 
@@ -51,17 +51,17 @@ struct DiscoveryMapper {
     /// them in (every series of a table has the same label names at the same positions),
     /// so its stable sort finds them in order.
     func map(_ block: HistBlock, baseLabels: [Label], remaining: inout Int) -> Output {
-        let names = keyLabelNames(block.triggerInfo)
-        // The label values of an entry identify its series: the names are the table's.
-        var index: [[String]: Int] = [:]
-        index.reserveCapacity(min(block.entries.count, max(remaining, 0)))
-        var seriesKeys: [[String]] = []
-        var overLimit: Set<[String]> = []
+        var columns: [TableSeries.Column] = []
+        for (position, group) in keyLabelNames(block.triggerInfo).enumerated() {
+            columns.append(TableSeries.Column(name: group[0], keyPosition: position, source: .value(nil)))
+            if group.count > 1 { columns.append(TableSeries.Column(name: group[1], keyPosition: position, source: .pid)) }
+        }
+        var table = TableSeries(columns, expected: min(block.entries.count, max(remaining, 0)))
 
         // Value columns by printed name, in first-seen order; sums and presence per
         // series, flat (series * columns.count + column).
-        let columns = Self.valueColumns(block.entries)
-        let width = columns.count
+        let valueColumns = Self.valueColumns(block.entries)
+        let width = valueColumns.count
         var hits: [Double] = []
         var sums: [Double] = []
         var summed: [Bool] = []
@@ -69,25 +69,10 @@ struct DiscoveryMapper {
         var handlerValues: [Double] = []
         var handled: [Bool] = []
 
-        var labelValues: [String] = []
+        let budget = table.count + max(remaining, 0)
         for entry in block.entries {
-            labelValues.removeAll(keepingCapacity: true)
-            for (i, key) in entry.keys.enumerated() where i < names.count {
-                labelValues.append(KeyLabels.value(key.value))
-                if names[i].count > 1, let pid = KeyLabels.pid(key.value) { labelValues.append(pid) }
-            }
-            let series: Int
-            if let known = index[labelValues] {
-                series = known
-            } else {
-                guard remaining > 0 else {
-                    overLimit.insert(labelValues)
-                    continue
-                }
-                remaining -= 1
-                series = seriesKeys.count
-                index[labelValues] = series
-                seriesKeys.append(labelValues)
+            guard let series = table.series(of: entry, limit: budget) else { continue }
+            if series == hits.count {
                 hits.append(0)
                 sums.append(contentsOf: repeatElement(0, count: width))
                 summed.append(contentsOf: repeatElement(false, count: width))
@@ -97,7 +82,7 @@ struct DiscoveryMapper {
             hits[series] += Double(entry.hitcount ?? 0)
             for (position, value) in entry.values.enumerated() {
                 guard let v = value.reading.numeric else { continue }
-                let slot = series * width + Self.column(of: value.name, at: position, in: columns)
+                let slot = series * width + Self.column(of: value.name, at: position, in: valueColumns)
                 sums[slot] += v
                 summed[slot] = true
             }
@@ -108,46 +93,49 @@ struct DiscoveryMapper {
                 handled[slot] = true
             }
         }
+        remaining -= table.count
 
-        // The label names at each position, for building each series' labels once.
-        var labelNames: [String] = []
-        if let first = seriesKeys.first {
-            var i = 0
-            for group in names where i < first.count {
-                labelNames.append(group[0])
-                i += 1
-                if group.count > 1 && i < first.count {
-                    labelNames.append(group[1])
-                    i += 1
-                }
+        // The series in label order; a series' value and handler samples follow it in the
+        // order of the `value` and `handler` label, the last.
+        let byName = valueColumns.indices.sorted { valueColumns[$0] < valueColumns[$1] }
+        let order = table.sorted()
+        let rows = table.rows(in: order)
+        let keyWidth = table.names.count
+        var out = Output(seriesOverLimit: table.overLimitCount)
+        if !block.triggerInfo.noHitcount {
+            out.hits = [SeriesBlock(prefix: baseLabels, names: table.names, values: table.values, rows: rows, samples: .scalars(order.map { hits[$0] }))]
+        }
+        var valueRows: [Int32] = []
+        var valueSamples: [Double] = []
+        var handlerRows: [Int32] = []
+        var handlerSamples: [Double] = []
+        for (position, series) in order.enumerated() {
+            let keyRow = rows[position * keyWidth..<(position + 1) * keyWidth]
+            for (valueID, column) in byName.enumerated() where summed[series * width + column] {
+                valueRows += keyRow
+                valueRows.append(Int32(valueID))
+                valueSamples.append(sums[series * width + column])
+            }
+            for slot in 0..<2 where handled[series * 2 + slot] {
+                handlerRows += keyRow
+                handlerRows.append(Int32(slot))
+                handlerSamples.append(handlerValues[series * 2 + slot])
             }
         }
-        let byName = columns.indices.sorted { columns[$0] < columns[$1] }
-        var out = Output(seriesOverLimit: overLimit.count)
-        let hasHitcount = !block.triggerInfo.noHitcount
-        out.hits.reserveCapacity(hasHitcount ? seriesKeys.count : 0)
-        for series in Self.sortedSeries(seriesKeys) {
-            let key = seriesKeys[series]
-            var labels = baseLabels
-            labels.reserveCapacity(baseLabels.count + key.count + 1)
-            for (i, value) in key.enumerated() { labels.append(Label(labelNames[i], value)) }
-            if hasHitcount { out.hits.append(Metric(labels: labels, value: .counter(hits[series]))) }
-            for column in byName where summed[series * width + column] {
-                var valueLabels = labels
-                valueLabels.append(Label("value", columns[column]))
-                out.values.append(Metric(labels: valueLabels, value: .counter(sums[series * width + column])))
-            }
-            for (slot, handler) in [HistActionLine.Handler.changed, .max].enumerated() where handled[series * 2 + slot] {
-                var handlerLabels = labels
-                handlerLabels.append(Label("handler", handler.rawValue))
-                out.handlers.append(Metric(labels: handlerLabels, value: .gauge(handlerValues[series * 2 + slot])))
-            }
+        if !valueSamples.isEmpty {
+            out.values = [SeriesBlock(prefix: baseLabels, names: table.names + ["value"], values: table.values + [byName.map { valueColumns[$0] }],
+                                      rows: valueRows, samples: .scalars(valueSamples))]
+        }
+        if !handlerSamples.isEmpty {
+            let handlers = [HistActionLine.Handler.changed, .max].map(\.rawValue)
+            out.handlers = [SeriesBlock(prefix: baseLabels, names: table.names + ["handler"], values: table.values + [handlers],
+                                        rows: handlerRows, samples: .scalars(handlerSamples))]
         }
         return out
     }
 
     /// The printed names of the value columns with a number, in first-seen order.
-    static func valueColumns(_ entries: [HistEntry]) -> [String] {
+    static func valueColumns(_ entries: HistEntries) -> [String] {
         var columns: [String] = []
         for entry in entries {
             for (position, value) in entry.values.enumerated() where value.reading.numeric != nil {
@@ -163,19 +151,5 @@ struct DiscoveryMapper {
     static func column(of name: String, at position: Int, in columns: [String]) -> Int {
         if position < columns.count && columns[position] == name { return position }
         return columns.firstIndex(of: name)!
-    }
-
-    /// Series indices ordered by their label values, compared as `labelsPrecede` compares
-    /// label values (the names being equal); no two series have the same values.
-    static func sortedSeries(_ keys: [[String]]) -> [Int] {
-        if keys.count < 2 { return Array(keys.indices) }
-        // Sorting the keys themselves (with their index) compares them in place, without
-        // fetching (and retaining) each key from the array per comparison.
-        var pairs = Array(zip(keys, keys.indices))
-        pairs.sort { lhs, rhs in
-            for (u, v) in zip(lhs.0, rhs.0) where u != v { return u < v }
-            return lhs.0.count < rhs.0.count
-        }
-        return pairs.map(\.1)
     }
 }

@@ -19,6 +19,7 @@ struct FamilyBuilder {
             families[family.name] = family
         } else {
             families[family.name]!.metrics += family.metrics
+            families[family.name]!.blocks += family.blocks
         }
     }
 
@@ -29,9 +30,24 @@ struct FamilyBuilder {
         families = [:]
         list.sort { $0.name < $1.name }
         for i in list.indices {
+            list[i].blocks.removeAll { $0.count == 0 }
+            list[i].blocks.sort { labelsPrecede($0.prefix, $1.prefix) }
+            if !Self.blocksAreInOrder(list[i]) {
+                // Series of several sources that interleave: sorted one by one, as metrics.
+                list[i].metrics += list[i].blocks.flatMap { $0.metrics(as: list[i].type) }
+                list[i].blocks = []
+            }
             list[i].metrics.sort { labelsPrecede($0.labels, $1.labels) }
         }
         return list
+    }
+
+    /// Whether the family's series are in label order when its blocks, sorted by prefix, are
+    /// written one after the other: no metrics among them and no two blocks that interleave.
+    private static func blocksAreInOrder(_ family: MetricFamily) -> Bool {
+        guard !family.blocks.isEmpty else { return true }
+        guard family.metrics.isEmpty else { return false }
+        return zip(family.blocks, family.blocks.dropFirst()).allSatisfy { $0.isSeparate(from: $1) }
     }
 }
 
