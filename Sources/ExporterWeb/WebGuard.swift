@@ -48,27 +48,41 @@ public final class WebGuard: Sendable {
 
     /// Guards `next`.
     public func handle(_ request: HTTPRequest, _ next: (HTTPRequest) -> HTTPResponse) -> HTTPResponse {
+        reply(request) { .now(next($0)) }.waitForResponse()
+    }
+
+    /// Guards `next`, whose answer may come later: the configured headers are added to it then.
+    public func reply(_ request: HTTPRequest, _ next: (HTTPRequest) -> HTTPReply) -> HTTPReply {
         let (config, limited) = state.withLock { state -> (WebConfig, Bool) in
             guard var limiter = state.limiter else { return (state.config, false) }
             let allowed = limiter.take()
             state.limiter = limiter
             return (state.config, !allowed)
         }
-        var response: HTTPResponse
+        let headers = config.headers
+        @Sendable func withHeaders(_ response: HTTPResponse) -> HTTPResponse {
+            var response = response
+            for header in headers where response.header(header.name) == nil {
+                response.headers.append(header)
+            }
+            return response
+        }
         if limited {
-            response = .text(429, "too many requests\n")
-        } else if let auth = config.basicAuth, !bypassesBasicAuth(request), auth.authenticate(authorization: request.header("authorization")) == nil {
+            return .now(withHeaders(.text(429, "too many requests\n")))
+        }
+        if let auth = config.basicAuth, !bypassesBasicAuth(request), auth.authenticate(authorization: request.header("authorization")) == nil {
             // Never logs the header: it holds the password.
             logger.debug("basic auth failed", metadata: ["remote": "\(request.remoteAddress)", "path": "\(request.path)"])
-            response = .text(401, "unauthorized\n")
+            var response = HTTPResponse.text(401, "unauthorized\n")
             response.headers.append(("WWW-Authenticate", "Basic realm=\"ftrace_exporter\""))
-        } else {
-            response = next(request)
+            return .now(withHeaders(response))
         }
-        for header in config.headers where response.header(header.name) == nil {
-            response.headers.append(header)
+        switch next(request) {
+        case .now(let response):
+            return .now(withHeaders(response))
+        case .later(let start):
+            return .later { responder in start(responder.map(withHeaders)) }
         }
-        return response
     }
 
     func bypassesBasicAuth(_ request: HTTPRequest) -> Bool {

@@ -12,15 +12,21 @@ import Musl
 extension ServerCore {
     /// An answer given before the handler, rendered by `refusal` when there is one.
     func refuse(_ status: Int, _ message: String, _ context: RequestContext) -> HTTPResponse {
-        refusal?(status, message, context.rawTarget) ?? .text(status, message + "\n")
+        refuse(status, message, target: context.rawTarget)
+    }
+
+    func refuse(_ status: Int, _ message: String, target: String) -> HTTPResponse {
+        refusal?(status, message, target) ?? .text(status, message + "\n")
     }
 }
 
 final class ServerCore: @unchecked Sendable {
-    let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    let handler: @Sendable (HTTPRequest) -> HTTPReply
     let maximumBodyBytes: Int
     let maximumHeaderBytes: Int
     let connectionLimit: Int
+    let maximumWaitingRequests: Int
+    let retryAfterSeconds: Int
     let statistics: ServerStatistics
     /// TLS material and client-certificate policy; nil for plain HTTP.
     let tls: TLSMaterial?
@@ -30,12 +36,18 @@ final class ServerCore: @unchecked Sendable {
     private var inFlight = 0
     private var openConnections = 0
     private var startupMessages: [String]? = []
+    /// Requests answered `.later` whose answer is not yet queued.
+    private var waiting: [ObjectIdentifier: PendingReply] = [:]
+    /// Set at stop: no request may wait any more.
+    private var stopping = false
 
     init(
-        handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
+        handler: @escaping @Sendable (HTTPRequest) -> HTTPReply,
         maximumBodyBytes: Int,
         maximumHeaderBytes: Int,
         connectionLimit: Int,
+        maximumWaitingRequests: Int,
+        retryAfterSeconds: Int,
         statistics: ServerStatistics,
         tls: TLSMaterial? = nil,
         refusal: (@Sendable (_ status: Int, _ message: String, _ target: String) -> HTTPResponse)? = nil,
@@ -46,6 +58,8 @@ final class ServerCore: @unchecked Sendable {
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumHeaderBytes = maximumHeaderBytes
         self.connectionLimit = connectionLimit
+        self.maximumWaitingRequests = maximumWaitingRequests
+        self.retryAfterSeconds = retryAfterSeconds
         self.statistics = statistics
         self.tls = tls
         self.sink = sink
@@ -79,6 +93,38 @@ final class ServerCore: @unchecked Sendable {
     func requestStarted() { lock.withLock { inFlight += 1 } }
     func requestFinished() { lock.withLock { inFlight -= 1 } }
 
+    enum WaitAdmission { case admitted, full, stopping }
+
+    /// Lets `pending` wait for its answer, unless `maximumWaitingRequests` already do or the
+    /// server is stopping. Registered under the same lock `answerEveryWaiting` takes, so a
+    /// request admitted is one that stop will find.
+    func admitWaiting(_ pending: PendingReply) -> WaitAdmission {
+        lock.withLock {
+            if stopping { return .stopping }
+            if waiting.count >= maximumWaitingRequests { return .full }
+            waiting[ObjectIdentifier(pending)] = pending
+            return .admitted
+        }
+    }
+
+    /// The answer was queued, or the request ended before it.
+    func waitEnded(_ pending: PendingReply) {
+        lock.withLock { _ = waiting.removeValue(forKey: ObjectIdentifier(pending)) }
+    }
+
+    var waitingRequests: Int { lock.withLock { waiting.count } }
+
+    /// At stop: answers every request still waiting with `answer(target)` (which resumes the
+    /// suspended ones: libmicrohttpd aborts the process when stopped with a connection
+    /// suspended) and admits no more.
+    func answerEveryWaiting(_ answer: (String) -> HTTPResponse) {
+        let left = lock.withLock { () -> [PendingReply] in
+            stopping = true
+            return Array(waiting.values)
+        }
+        for pending in left { pending.deliver(answer(pending.target)) }
+    }
+
     /// Admits a new connection unless `connectionLimit` are open.
     func admitConnection() -> Bool {
         lock.withLock {
@@ -108,6 +154,7 @@ final class ServerStatistics: @unchecked Sendable {
     private var live = 0
     private var refused = 0
     private var tlsStates = 0
+    private var pendingReplies = 0
 
     var liveRequestContexts: Int { lock.withLock { live } }
     var refusedConnections: Int { lock.withLock { refused } }
@@ -118,6 +165,11 @@ final class ServerStatistics: @unchecked Sendable {
     func contextCreated() { lock.withLock { live += 1 } }
     func contextFreed() { lock.withLock { live -= 1 } }
     func connectionRefused() { lock.withLock { refused += 1 } }
+    /// Requests answered `.later` whose state is not yet freed (0 once every one has ended and
+    /// its work has let go of its responder).
+    var livePendingReplies: Int { lock.withLock { pendingReplies } }
+    func pendingReplyCreated() { lock.withLock { pendingReplies += 1 } }
+    func pendingReplyFreed() { lock.withLock { pendingReplies -= 1 } }
 }
 
 /// Per-request state, created when libmicrohttpd has read the request line (URI log callback)
@@ -131,6 +183,8 @@ final class RequestContext {
     var bodyTooLarge = false
     var discardedBytes = 0
     var countedInFlight = false
+    /// Set when the handler answered `.later`.
+    var pending: PendingReply?
 
     init(rawTarget: String, statistics: ServerStatistics) {
         self.rawTarget = rawTarget
@@ -164,9 +218,15 @@ func requestCompletedCallback(
     guard let conCls, let pointer = conCls.pointee else { return }
     conCls.pointee = nil
     let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeRetainedValue()
-    if context.countedInFlight, let cls {
-        Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue().requestFinished()
+    guard let cls else { return }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    if let pending = context.pending {
+        // A client gone while its request waited is only noticed once the answer resumed the
+        // connection; from here on the work's answer is dropped and the connection untouched.
+        pending.close()
+        core.waitEnded(pending)
     }
+    if context.countedInFlight { core.requestFinished() }
 }
 
 func acceptPolicyCallback(_ cls: UnsafeMutableRawPointer?, _ address: UnsafePointer<sockaddr>?, _ length: socklen_t) -> MHD_Result {
@@ -310,11 +370,46 @@ func accessHandlerCallback(
         return queue(core.refuse(413, "request body too large", context), on: connection, core: core)
     }
 
+    if let pending = context.pending {
+        // Called again after MHD_resume_connection, which only an answer triggers.
+        guard let answer = pending.takeAnswer() else { return .NO }
+        core.waitEnded(pending)
+        return queue(answer, on: connection, core: core)
+    }
+
     let request = makeRequest(connection: connection, method: method, context: context)
     context.body = []
     context.countedInFlight = true
     core.requestStarted()
-    return queue(core.handler(request), on: connection, core: core)
+    switch core.handler(request) {
+    case .now(let response):
+        return queue(response, on: connection, core: core)
+    case .later(let start):
+        return startWaiting(start, context: context, on: connection, core: core)
+    }
+}
+
+/// Starts the work of a request answered `.later` and suspends its connection until the answer
+/// comes; the answer is queued by the access handler, called again after the resumption.
+private func startWaiting(
+    _ start: @Sendable (HTTPResponder) -> Void, context: RequestContext, on connection: OpaquePointer, core: ServerCore
+) -> MHD_Result {
+    let pending = PendingReply(connection: connection, target: context.rawTarget, statistics: core.statistics)
+    switch core.admitWaiting(pending) {
+    case .admitted:
+        break
+    case .full:
+        var response = core.refuse(503, "too many requests are waiting for an answer; try again later", context)
+        response.headers.append((name: "Retry-After", value: String(core.retryAfterSeconds)))
+        return queue(response, on: connection, core: core)
+    case .stopping:
+        return queue(core.refuse(503, "the server is stopping", context), on: connection, core: core)
+    }
+    context.pending = pending
+    start(HTTPResponder { [pending] response in pending.deliver(response) })
+    guard let answer = pending.suspendUnlessAnswered() else { return .YES }
+    core.waitEnded(pending)
+    return queue(answer, on: connection, core: core)
 }
 
 private func makeRequest(connection: OpaquePointer, method: UnsafePointer<CChar>?, context: RequestContext) -> HTTPRequest {

@@ -27,7 +27,13 @@ public struct HTTPServerConfiguration: Sendable {
     /// Fields Too Large) and the connection is closed. A request line too long to fit
     /// libmicrohttpd's per-connection buffer (about twice this limit) gets 414 (URI Too Long).
     public var maximumHeaderBytes: Int = 16 << 10
-    /// How long `stop()` waits for requests already being answered before closing their connections.
+    /// The most requests waiting at once for an answer that comes later (`HTTPReply.later`),
+    /// 1...65536; past it they are answered 503 with `Retry-After: waitingRetryAfterSeconds`.
+    public var maximumWaitingRequests: Int = 32
+    /// The `Retry-After` of that 503, in seconds.
+    public var waitingRetryAfterSeconds: Int = 5
+    /// How long `stop()` waits for requests already being answered (those waiting for a later
+    /// answer included) before answering 503 to those still waiting and closing the connections.
     public var shutdownGraceSeconds: Int = 5
     /// Receives libmicrohttpd's error messages (one line each) while the server runs; nil writes
     /// them to standard error. Failures to start are reported by `start()` instead.

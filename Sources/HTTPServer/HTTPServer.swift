@@ -12,13 +12,14 @@ import Musl
 /// libmicrohttpd owns the sockets and threads (a poll loop per pool thread); each request is
 /// read completely (body included, up to `maximumBodyBytes`) and then handed to `handler` on one
 /// of those threads, so the handler must be quick and must not block on the server itself (in
-/// particular it must not call `stop()`).
+/// particular it must not call `stop()`). Work that takes long answers `.later` (`HTTPReply`):
+/// its connection is suspended and the thread serves other connections meanwhile.
 public final class HTTPServer: @unchecked Sendable {
     typealias Running = (daemon: OpaquePointer, core: Unmanaged<ServerCore>, port: UInt16)
 
     /// Guarded by `lifecycle`.
     private var configuration: HTTPServerConfiguration
-    private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    private let handler: @Sendable (HTTPRequest) -> HTTPReply
     /// Serialises start(), stop() and updateTLS() with each other.
     private let lifecycle = Lock()
     /// Guards `running` only, so that `port` never waits for a shutdown in progress (a handler
@@ -27,8 +28,15 @@ public final class HTTPServer: @unchecked Sendable {
     private var running: Running?
     let statistics = ServerStatistics()
 
-    /// Creates a stopped server; `start()` binds and begins serving.
-    public init(configuration: HTTPServerConfiguration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+    /// Creates a stopped server whose handler answers every request at once; `start()` binds
+    /// and begins serving.
+    public convenience init(configuration: HTTPServerConfiguration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+        self.init(configuration: configuration, replying: { .now(handler($0)) })
+    }
+
+    /// Creates a stopped server whose handler may answer later (`HTTPReply.later`); `start()`
+    /// binds and begins serving.
+    public init(configuration: HTTPServerConfiguration, replying handler: @escaping @Sendable (HTTPRequest) -> HTTPReply) {
         self.configuration = configuration
         self.handler = handler
     }
@@ -51,8 +59,22 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
+    /// Starts serving on `socket`, a TCP socket already bound and listening that the process was
+    /// handed (systemd socket activation); the configuration's address and port must be the
+    /// socket's. The server owns the socket from then on.
+    public func start(adopting socket: Int32) throws(HTTPServerError) {
+        try lifecycle.withLock { () throws(HTTPServerError) in
+            if let current = state.withLock({ running }) {
+                throw HTTPServerError(kind: .alreadyRunning, message: "the HTTP server is already running on port \(current.port)")
+            }
+            let launched = try launch(configuration, listenSocket: socket, knownPort: configuration.port)
+            state.withLock { running = launched }
+        }
+    }
+
     /// Stops accepting connections, lets requests already being answered finish (for at most
-    /// `shutdownGraceSeconds`), then closes every connection and joins every server thread.
+    /// `shutdownGraceSeconds`; requests waiting for a later answer included), answers 503 to
+    /// those still waiting, then closes every connection and joins every server thread.
     /// Idempotent; returns once all resources are freed. Must not be called from the handler,
     /// whose thread it waits for.
     public func stop() {
@@ -115,17 +137,30 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
-    /// Waits for a quiesced daemon's requests in flight (at most `shutdownGraceSeconds`), then
-    /// stops it and releases its state.
+    /// Waits for a quiesced daemon's requests in flight (at most `shutdownGraceSeconds`), answers
+    /// those still waiting for a later answer, then stops it and releases its state.
     private func retire(_ old: Running) {
         let core = old.core.takeUnretainedValue()
+        waitForRequestsInFlight(core, milliseconds: configuration.shutdownGraceSeconds * 1000)
+        // MHD_stop_daemon aborts the process while a connection is suspended and not resumed:
+        // every waiting request is answered now, which resumes it, and none may wait after.
+        core.answerEveryWaiting { target in
+            var response = core.refuse(503, "the server is stopping", target: target)
+            response.headers.append((name: "Connection", value: "close"))
+            return response
+        }
+        // Lets those answers go out before the connections are closed.
+        waitForRequestsInFlight(core, milliseconds: 1000)
+        MHD_stop_daemon(old.daemon)
+        old.core.release()
+    }
+
+    private func waitForRequestsInFlight(_ core: ServerCore, milliseconds limit: Int) {
         var waitedMilliseconds = 0
-        while core.inFlightRequests > 0 && waitedMilliseconds < configuration.shutdownGraceSeconds * 1000 {
+        while core.inFlightRequests > 0 && waitedMilliseconds < limit {
             usleep(10_000)
             waitedMilliseconds += 10
         }
-        MHD_stop_daemon(old.daemon)
-        old.core.release()
     }
 
     /// Starts a daemon for `c`, on a new socket bound to the configured address, or on
@@ -143,6 +178,12 @@ public final class HTTPServer: @unchecked Sendable {
             throw invalid("connectionLimit (\(c.connectionLimit)) must be at least threadPoolSize (\(c.threadPoolSize)), as each thread serves its share of connections")
         }
         guard c.maximumBodyBytes >= 0 else { throw invalid("maximumBodyBytes must not be negative") }
+        guard c.maximumWaitingRequests >= 1 && c.maximumWaitingRequests <= 1 << 16 else {
+            throw invalid("maximumWaitingRequests must be in 1...65536, not \(c.maximumWaitingRequests)")
+        }
+        guard c.waitingRetryAfterSeconds >= 0 && c.waitingRetryAfterSeconds <= 86400 else {
+            throw invalid("waitingRetryAfterSeconds must be in 0...86400, not \(c.waitingRetryAfterSeconds)")
+        }
         guard c.maximumHeaderBytes >= 256 && c.maximumHeaderBytes <= 1 << 24 else {
             throw invalid("maximumHeaderBytes must be in 256...16777216, not \(c.maximumHeaderBytes)")
         }
@@ -166,6 +207,8 @@ public final class HTTPServer: @unchecked Sendable {
             maximumBodyBytes: c.maximumBodyBytes,
             maximumHeaderBytes: c.maximumHeaderBytes,
             connectionLimit: c.connectionLimit,
+            maximumWaitingRequests: c.maximumWaitingRequests,
+            retryAfterSeconds: c.waitingRetryAfterSeconds,
             statistics: statistics,
             tls: material,
             refusal: c.refusal,
@@ -179,8 +222,10 @@ public final class HTTPServer: @unchecked Sendable {
         // is an MHD_PANIC that aborts the process (libmicrohttpd 0.9.75 to 1.0): a stop or TLS
         // reload could kill the exporter. With poll, quiescing only signals the threads. The
         // connections are few (`connectionLimit`), so poll's cost per loop does not show.
+        // ITC: required by MHD_quiesce_daemon with a thread pool, and wakes the thread of a
+        // connection resumed from another thread.
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_POLL.rawValue
-            | MHD_USE_ERROR_LOG.rawValue | MHD_USE_ITC.rawValue  // ITC: required by MHD_quiesce_daemon with a thread pool
+            | MHD_USE_ERROR_LOG.rawValue | MHD_USE_ITC.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
         if address.isIPv6 {
             flags |= address.dualStack ? MHD_USE_DUAL_STACK.rawValue : MHD_USE_IPv6.rawValue
         }

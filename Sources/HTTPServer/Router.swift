@@ -14,9 +14,13 @@ import Locking
 ///   can use a parameter as a name without re-validating it against path traversal.
 /// - When several patterns match, the one with a literal segment earliest wins
 ///   (`/sets/reload` before `/sets/{name}`); among equals, the first registered.
+/// - A route added with `replying:` may answer later (`HTTPReply.later`); the server calls
+///   `reply(to:)`, and `handle(_:)` waits for such an answer on the calling thread.
 public final class Router: @unchecked Sendable {
     /// A route handler: the request and the decoded path parameters by name.
     public typealias Handler = @Sendable (HTTPRequest, _ parameters: [String: String]) -> HTTPResponse
+    /// A route handler that may answer later.
+    public typealias ReplyHandler = @Sendable (HTTPRequest, _ parameters: [String: String]) -> HTTPReply
     /// Renders a 404 or 405 answer from its status and message.
     public typealias ErrorFormatter = @Sendable (_ status: Int, _ message: String) -> HTTPResponse
 
@@ -28,7 +32,7 @@ public final class Router: @unchecked Sendable {
     struct Route {
         let method: String
         let segments: [Segment]
-        let handler: Handler
+        let handler: ReplyHandler
         let order: Int
     }
 
@@ -48,6 +52,12 @@ public final class Router: @unchecked Sendable {
     /// and use each `{parameter}` name once and as a whole segment; anything else is a programming
     /// error and traps.
     public func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+        add(method, pattern, replying: { request, parameters in .now(handler(request, parameters)) })
+    }
+
+    /// Registers `handler`, which may answer later, for `method` on `pattern` (same rules as
+    /// `add(_:_:_:)`).
+    public func add(_ method: String, _ pattern: String, replying handler: @escaping ReplyHandler) {
         let segments = Router.parsePattern(pattern)
         lock.withLock {
             routes.append(Route(method: method, segments: segments, handler: handler, order: routes.count))
@@ -68,10 +78,16 @@ public final class Router: @unchecked Sendable {
         return .text(status, message + "\n")
     }
 
-    /// Routes `request` and returns the handler's response, or 404/405.
+    /// Routes `request` and returns the handler's response, or 404/405, waiting on this thread
+    /// for a route that answers later: for tests and tools, never on a server thread.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        reply(to: request).waitForResponse()
+    }
+
+    /// Routes `request` and returns the handler's reply, or 404/405.
+    public func reply(to request: HTTPRequest) -> HTTPReply {
         let snapshot = lock.withLock { routes }
-        func error(_ status: Int, _ message: String) -> HTTPResponse { errorResponse(status, message, path: request.path) }
+        func error(_ status: Int, _ message: String) -> HTTPReply { .now(errorResponse(status, message, path: request.path)) }
         guard let raw = Router.splitPath(request.path) else { return error(404, "not found") }
 
         var matches: [(route: Route, parameters: [String: String])] = []
@@ -92,9 +108,9 @@ public final class Router: @unchecked Sendable {
 
         var allowed = Set(matches.map(\.route.method))
         if allowed.contains("GET") { allowed.insert("HEAD") }
-        var response = error(405, "method not allowed")
+        var response = errorResponse(405, "method not allowed", path: request.path)
         response.headers.append((name: "Allow", value: allowed.sorted().joined(separator: ", ")))
-        return response
+        return .now(response)
     }
 
     /// More literal segments earlier is more specific; then registration order.

@@ -67,6 +67,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     /// Read faults: reads of the path to let through first, then the errno of the next one.
     private var readFaults: [String: (skip: Int, errno: Int32)] = [:]
     private var nextPlaceholderID = 600
+    private var appendHook: (@Sendable (_ path: String, _ text: String) -> Void)?
 
     /// - Parameters:
     ///   - events: the events every instance offers; unknown ones get a format with only
@@ -153,6 +154,13 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     /// writes are not affected (a write that works and a read-back that does not).
     public func failRead(_ relativePath: String, with errno: Int32, skipping: Int = 0) {
         lock.withLock { readFaults[Self.normalize(relativePath)] = (skipping, errno) }
+    }
+
+    /// Calls `hook` with the path and text of every append before the append is made, outside
+    /// the fake's lock (reads go on meanwhile), until called with nil: a test holds an action at
+    /// the write it chooses, a benchmark gives writes the time the kernel takes.
+    public func beforeEachAppend(_ hook: (@Sendable (_ path: String, _ text: String) -> Void)?) {
+        lock.withLock { appendHook = hook }
     }
 
     /// Makes every operation on `relativePath` fail with `errno` until called with nil.
@@ -250,6 +258,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
     // MARK: TraceFileSystem
 
     public func append(_ relativePath: String, _ text: String) throws(TraceFSError) {
+        lock.withLock { appendHook }?(relativePath, text)
         try lock.withLock { () throws(TraceFSError) in
             var result: Int32 = 0
             if ignoredWrites.remove(Self.normalize(relativePath)) != nil

@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 
 @testable import HTTPServer
@@ -129,6 +130,25 @@ struct RouterTests {
             return
         }
         #expect(String(decoding: bytes, as: UTF8.self) == "7 a=1 yes body")
+    }
+
+    @Test("a route that answers later: the server gets its start, handle(_:) waits for the answer, HEAD included")
+    func routesAnsweringLater() {
+        let router = Router()
+        router.add("GET", "/slow/{name}", replying: { _, p in
+            .later { responder in
+                DispatchQueue.global().async { responder.respond(.text(200, "later \(p["name"]!)")) }
+            }
+        })
+        router.add("GET", "/fast", replying: { _, _ in .now(.text(200, "now")) })
+        guard case .later = router.reply(to: HTTPRequest(method: "GET", path: "/slow/x")) else {
+            Issue.record("a replying route's .later reached the caller as something else")
+            return
+        }
+        #expect(call(router, "GET", "/slow/x").text == "later x")
+        #expect(call(router, "HEAD", "/slow/y").text == "later y")
+        #expect(call(router, "GET", "/fast").text == "now")
+        #expect(call(router, "POST", "/slow/x").status == 405)
     }
 }
 
