@@ -8,7 +8,7 @@ import TraceFS
 struct ParseBenchmark {
     var plan = TimingPlan()
     var shapes = Shape.allCases
-    var sizes = [128, 2048, 65536, 131072]
+    var sizes = [1, 128, 2048, 65536, 131072]
 
     struct Row {
         var shape: Shape
@@ -142,6 +142,15 @@ struct ParseBenchmark {
                 lines.append(BenchLine(
                     figure: "parse+map+encode throughput MB/s (\(tag), 65536)", ours: mb / r.total.seconds,
                     baseline: mb / r.baseline.seconds, ratio: r.total.median / r.baseline.median, goal: .atLeast(300, "MB/s")))
+            }
+            if let one = row(shape, 1), let small = row(shape, 128) {
+                // The cost of a table with no entries, extrapolated from 1 and 128 entries:
+                // what every table costs before its first entry.
+                func intercept(_ t: (Row) -> Double) -> Double { t(one) - (t(small) - t(one)) / 127 }
+                lines.append(BenchLine(
+                    figure: "parse+map+encode fixed cost per table µs (\(tag))",
+                    ours: intercept { $0.total.microseconds }, baseline: intercept { $0.baseline.microseconds },
+                    goal: .below(10, "µs")))
             }
             if let small = row(shape, 128), let large = row(shape, 131072) {
                 let ours = (large.total.median / 131072) / (small.total.median / 128)

@@ -38,5 +38,5 @@ struct ExporterWork {
 }
 
 extension Array where Element == MetricFamily {
-    var seriesCount: Int { reduce(0) { $0 + $1.metrics.count } }
+    var seriesCount: Int { reduce(0) { $0 + $1.metrics.count + $1.blocks.reduce(0) { $0 + $1.count } } }
 }

@@ -11,6 +11,7 @@ let usage = """
     usage: ftrace_exporter_bench parse [--time SECONDS] [--shapes a,b,c] [--sizes 128,2048,65536,131072]
            ftrace_exporter_bench file PATH [--repeat N] [--pid-labels] [--series-limit N]
            ftrace_exporter_bench profile SHAPE ENTRIES PHASE [--repeat N]   (PHASE: baseline, parse, map, encode, all)
+           ftrace_exporter_bench admin-scrape [--seconds S] [--rounds N] [--write-delay-ms MS] [--threads N] [--blocking-reference]
 
     parse    generated tables in the kernel's exact hist format, (a) kmalloc by task and call site,
              (b) wakeup latency per CPU (log2), (c) stack traces; each phase against a baseline that
@@ -20,6 +21,12 @@ let usage = """
              and encoding the same bytes, N times each (default 20).
     profile  runs one phase N times (default 1) inside `profiledRun`, for
              valgrind --tool=callgrind --toggle-collect='*profiledRun*'.
+    admin-scrape a scrape's p50/p99 on one keep-alive connection while installs and removals of a
+             trigger set loop on the same listener, against the same scrape with none: the
+             exporter's web application in-process over the in-memory kernel, each kernel write
+             taking MS (default 100), N pairs of S-second phases (default 2 of 5 s), N pool threads
+             (default the exporter's 2). --blocking-reference adds the busy phase with each action
+             answered on the server thread that took it.
     """
 
 func option(_ args: [String], _ name: String) -> String? {
@@ -95,6 +102,17 @@ case "file":
     benchmark.run()
 case "profile":
     profile(args)
+case "admin-scrape":
+    var benchmark = AdminScrapeBenchmark()
+    if let t = option(args, "--seconds") {
+        guard let seconds = Double(t), seconds > 0, seconds <= 600 else { fail("--seconds must be in (0, 600]") }
+        benchmark.secondsPerPhase = seconds
+    }
+    if let n = intOption(args, "--rounds") { benchmark.rounds = min(n, 20) }
+    if let n = intOption(args, "--write-delay-ms") { benchmark.writeDelayMilliseconds = min(n, 10_000) }
+    if let n = intOption(args, "--threads") { benchmark.threadPoolSize = min(n, 64) }
+    benchmark.blockingReference = args.contains("--blocking-reference")
+    benchmark.run()
 case "-h", "--help", "help":
     print(usage)
 default:
