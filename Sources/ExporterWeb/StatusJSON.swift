@@ -1,4 +1,5 @@
 import Exporter
+import Platform
 import TraceFS
 
 /// JSON renderings of what the admin API reports.
@@ -20,12 +21,20 @@ enum StatusJSON {
         return .array(missing)
     }
 
-    static func set(_ status: TriggerSetStatus, _ set: TriggerSet?, unsupportedReason: String? = nil) -> JSON {
+    /// `deadline`: when a time-boxed install ends, in seconds since the epoch.
+    static func set(
+        _ status: TriggerSetStatus, _ set: TriggerSet?, unsupportedReason: String? = nil, deadline: Double? = nil,
+        breaker: OverheadBreaker.SetState? = nil
+    ) -> JSON {
         .object([
             ("name", .string(status.name)),
             ("description", .string(set?.description ?? "")),
             ("install_on_start", .bool(set?.installOnStart ?? false)),
+            ("max_duration_seconds", set?.maxDuration.map(JSON.number) ?? .null),
             ("state", .string(status.state.rawValue)),
+            ("expires_at", deadline.map { .string(utcTimestamp(unixSeconds: $0)) } ?? .null),
+            ("expires_at_timestamp_seconds", deadline.map(JSON.number) ?? .null),
+            ("breaker", set?.breaker.map { Self.breaker($0, breaker) } ?? .null),
             ("supported", .bool(unsupportedReason == nil)),
             ("unsupported_reason", unsupportedReason.map(JSON.string) ?? .null),
             ("paused", .bool(status.triggers.contains { $0.present && $0.paused })),
@@ -41,6 +50,23 @@ enum StatusJSON {
             })),
             ("foreign_triggers", .array(status.foreignTriggers.map(JSON.string))),
             ("metrics", .array((set?.triggers ?? []).compactMap { $0.metric.map { .string($0.name) } })),
+        ])
+    }
+
+    /// A set's overhead budget and where it stands.
+    static func breaker(_ config: BreakerConfig, _ state: OverheadBreaker.SetState?) -> JSON {
+        .object([
+            ("max_events_per_second", .number(config.maxEventsPerSecond)),
+            ("for_seconds", .number(config.sustained)),
+            ("action", .string(config.action.rawValue)),
+            ("events_per_second", state?.eventsPerSecond.map(JSON.number) ?? .null),
+            ("over_budget_since", state?.overBudgetSince.map { .string(utcTimestamp(unixSeconds: $0)) } ?? .null),
+            ("last_trip", state?.lastTrip.map { trip in
+                .object([
+                    ("at", .string(utcTimestamp(unixSeconds: trip.at))), ("events_per_second", .number(trip.eventsPerSecond.rounded())),
+                    ("action", .string(trip.action.rawValue)), ("error", trip.failure.map(JSON.string) ?? .null),
+                ])
+            } ?? .null),
         ])
     }
 

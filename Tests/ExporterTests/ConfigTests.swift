@@ -97,7 +97,7 @@ import Testing
         }
         let longest = try ConfigLoader.load(yaml: "refresh_interval: 292y\ndiscovery:\n  rescan_interval: 106751d\n", file: "c.yml")
         #expect(longest.refreshInterval.value == 292 * 31_536_000)
-        #expect(longest.refreshInterval.description == "9208512000s")
+        #expect(longest.refreshInterval.description == "106580d")
         let fs = Fixtures.tree("empty-hist")
         let collector = HistCollector(config: longest, reader: fs, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
         #expect(!collector.collect().isEmpty)
@@ -142,6 +142,12 @@ import Testing
         #expect(config.triggerSets.count == 1)
     }
 
+    /// The same trigger text on two events is two triggers to the kernel.
+    @Test func theSameTriggerOnTwoEventsLoads() throws {
+        let yaml = "trigger_sets:\n  - name: a\n    triggers:\n      - {event: s/x, command: \"hist:keys=a\"}\n  - name: b\n    triggers:\n      - {event: s/y, command: \"hist:keys=a\"}\n"
+        #expect(try ConfigLoader.load(yaml: yaml, file: "c.yml").triggerSets.count == 2)
+    }
+
     /// (YAML, line, field, part of the message)
     static let invalid: [(String, Int?, String, String)] = [
         ("tracefs:\n  pth: /x\n", 2, "tracefs.pth", "unknown field"),
@@ -161,6 +167,9 @@ import Testing
          "trigger_sets[0].triggers[0].command", "removal is derived"),
         ("trigger_sets:\n  - name: a\n    triggers:\n      - {event: s/x, command: \"hist:keys=a\"}\n  - name: a\n    triggers:\n      - {event: s/y, command: \"hist:keys=a\"}\n",
          5, "trigger_sets[1].name", "defined twice"),
+        // The kernel tells triggers apart without their size: the second set would remove the first's.
+        ("trigger_sets:\n  - name: a\n    triggers:\n      - {event: s/x, command: \"hist:keys=a\"}\n  - name: b\n    triggers:\n      - {event: s/x, command: \"hist:keys=a:size=4096\"}\n",
+         7, "trigger_sets[1].triggers[0]", "also in trigger set 'a'"),
         (wakeupSet.replacingOccurrences(of: "          sum_value: lat\n", with: ""), 10,
          "trigger_sets[0].triggers[0].metric.bucket_key", "vals=hitcount,lat"),
         (wakeupSet.replacingOccurrences(of: "bucket_key: lat", with: "bucket_key: latency"), 10,
@@ -308,6 +317,35 @@ import Testing
                 #expect(error.message.contains("'\(key)' is given twice"), "\(error)")
                 #expect(error.description.hasPrefix("dupkey.yml:\(line):\(column): "), "\(error)")
             }
+        }
+    }
+
+    /// The repetition is found by the parser, not by reading lines: a value over several lines
+    /// between the two keys does not hide it.
+    @Test func aKeyRepeatedAfterAMultiLineValueIsPlaced() {
+        let yaml = "trigger_sets:\n  - name: a\n    triggers: [{event: s/x, command: \"hist:keys\n      =a\"}]\n    triggers: []\n"
+        #expect(throws: ConfigError(file: "c.yml", line: 5, column: 5, field: "",
+                                    message: "YAML: 'triggers' is given twice in the same mapping (first on line 3); a later value would silently replace the first, so remove one")) {
+            try ConfigLoader.load(yaml: yaml, file: "c.yml")
+        }
+    }
+
+    /// A text with no document (empty, or only comments) is no configuration: an empty file is
+    /// more likely a truncated copy than a wish for no trigger sets.
+    @Test func aTextWithNoDocumentIsRefused() {
+        for yaml in ["", "# nothing here\n"] {
+            #expect(throws: ConfigError(file: "c.yml", line: nil, column: nil, field: "",
+                                        message: "expected a mapping with keys tracefs, refresh_interval, discovery, lifecycle, rotation, trigger_sets")) {
+                try ConfigLoader.load(yaml: yaml, file: "c.yml")
+            }
+        }
+    }
+
+    /// libyaml's reader names a control character by its byte offset; the error gives its line
+    /// and column like every other.
+    @Test func aControlCharacterIsPlaced() {
+        #expect(throws: ConfigError(file: "c.yml", line: 2, column: 5, field: "", message: "YAML syntax: control characters are not allowed")) {
+            try ConfigLoader.load(yaml: "refresh_interval: 5s\ndisc\u{7}overy: {}\n", file: "c.yml")
         }
     }
 

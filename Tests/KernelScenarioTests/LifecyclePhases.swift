@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 extension Scenario {
@@ -25,10 +26,12 @@ extension Scenario {
     /// crash; the restart (default configuration, on_start: adopt) takes both over.
     func killAndRestartAdopting() throws {
         let x = Self.adminInstalled
-        var code = try exporter.install("wakeup_latency").code
+        let code = try exporter.install("wakeup_latency").code
         check(code == 200, "wakeup_latency installed again (200, got \(code))")
-        code = try exporter.install(x).code
-        check(code == 200, "\(x) installed through the admin API before the crash (200, got \(code))")
+        let timeBoxed = try exporter.install(x, for: "20m")
+        check(timeBoxed.code == 200, "\(x) installed through the admin API for 20m before the crash (200, got \(timeBoxed.code))")
+        let deadline = timeBoxed.json["expires_at"] as? String
+        check(deadline != nil, "its answer carries the deadline (\(deadline ?? "none"))")
         try guest.mustRun("kill -9 $(cat /run/exporter.pid); sleep 0.5")
         let before = try triggerLines(), xBefore = try triggerLines(of: x)
         check(before == [1, 1, 1], "after kill -9 our triggers are still in the kernel (\(spaced(before)))")
@@ -43,6 +46,30 @@ extension Scenario {
         check(exporter.state(of: x) == "installed", "the adopted \(x) reads as installed")
         check(guest.succeeds("\(Self.lastStartLog) | grep 'adopted trigger set found in the kernel' | grep -q 'set=\(x) '"),
               "the log says \(x) was adopted")
+        let adopted = try exporter.admin("GET", "/api/v1/trigger-sets/\(x)").json["expires_at"] as? String
+        check(deadline != nil && adopted == deadline, "the adopted \(x) keeps its original deadline (\(adopted ?? "none"))")
+        let kept = try exporter.admin("POST", "/api/v1/trigger-sets/\(x)/install").json["expires_at"]
+        check(kept is NSNull, "installing it again without a duration makes it permanent (expires_at \(String(describing: kept)))")
+    }
+
+    /// A set installed for 3 s is removed by the exporter on its own, counted and logged.
+    func timeBoxedInstall() throws {
+        let set = "kmalloc_by_call_site"
+        let answer = try exporter.install(set, for: "3s")
+        check(answer.code == 200, "\(set) installed for 3s (200, got \(answer.code))")
+        check(try exporter.scrape().hasFamily("ftrace_exporter_trigger_set_expiry_timestamp_seconds"),
+              "its deadline is in /metrics")
+        check(eventually(tries: 30, interval: 0.5) { try self.triggerLines(of: set) == [0] },
+              "the kernel holds nothing of \(set) within 15 s")
+        check(exporter.state(of: set) == "absent", "\(set) reads as absent")
+        check(eventually { try self.exporter.scrape().has("ftrace_exporter_trigger_set_expirations_total", ["set": set], value: 1) },
+              "the removal is counted")
+        check(guest.succeeds("grep 'removed a time-boxed trigger set at its deadline' /var/log/exporter.log | grep -qE 'set=\(set)( |$)'"),
+              "and logged")
+        let tooLong = try exporter.install("syscall_latency", for: "2h")
+        check(tooLong.code == 400 && (tooLong.json["error"] as? String)?.contains("at most 1h") == true,
+              "an install past a preset's max_duration answers 400 (\(tooLong.code), \(tooLong.excerpt(200)))")
+        check(try triggerLines(of: "syscall_latency") == [0, 0, 0], "and writes nothing")
     }
 
     func oneExporterPerInstance() throws {

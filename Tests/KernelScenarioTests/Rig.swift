@@ -98,6 +98,9 @@ struct ExporterEndpoint {
     }
 
     func install(_ set: String) throws -> AdminAnswer { try admin("POST", "/api/v1/trigger-sets/\(set)/install") }
+    func install(_ set: String, for duration: String) throws -> AdminAnswer {
+        try admin("POST", "/api/v1/trigger-sets/\(set)/install?duration=\(duration)")
+    }
     func remove(_ set: String) throws -> AdminAnswer { try admin("POST", "/api/v1/trigger-sets/\(set)/remove") }
 
     /// The set's state as the status API says it, nil when it does not answer.

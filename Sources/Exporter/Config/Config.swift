@@ -34,6 +34,36 @@ public struct Seconds: Sendable, Equatable, CustomStringConvertible {
     public var description: String { formatDuration(value) }
 }
 
+/// An overhead budget: when any table of the set counts more than `maxEventsPerSecond` (from
+/// its `Hits` between two refreshes) for `sustained` seconds, the set is paused or removed.
+public struct BreakerConfig: Sendable, Equatable {
+    public enum Action: String, Sendable, CaseIterable {
+        /// Pauses the counting tables; the bookkeeping triggers (which the kernel does not
+        /// let pause) go on running.
+        case pause
+        case remove
+    }
+
+    public static let defaultSustained = 30.0
+    public static let longestSustained = 86_400.0
+    public static let largestBudget = 1e12
+
+    public var maxEventsPerSecond: Double
+    public var sustained: Double = BreakerConfig.defaultSustained
+    public var action: Action = .remove
+
+    public init(maxEventsPerSecond: Double, sustained: Double = BreakerConfig.defaultSustained, action: Action = .remove) {
+        self.maxEventsPerSecond = maxEventsPerSecond
+        self.sustained = sustained
+        self.action = action
+    }
+}
+
+/// The longest duration a time-boxed install or a set's `max_duration` may have.
+public enum InstallDuration {
+    public static let longest: Double = 30 * 86_400
+}
+
 public struct LifecycleConfig: Sendable, Equatable {
     public enum OnStart: String, Sendable { case adopt, clean }
     /// What to do with our triggers found in the kernel at start (a restart after a
@@ -84,6 +114,12 @@ public struct TriggerSet: Sendable, Equatable {
     public var syntheticEvents: [SyntheticEventDefinition]
     /// In install order; removal runs in reverse.
     public var triggers: [TriggerDefinition]
+    /// The longest an install lasts: an install without a duration gets this one, and a longer
+    /// one is refused. nil: installs last until removed unless they give a duration.
+    public var maxDuration: Double? = nil
+    /// The set's overhead budget: what happens when its tables count more events a second
+    /// than it allows.
+    public var breaker: BreakerConfig? = nil
 
     /// The triggers that only carry state from one event to the other (a start timestamp and
     /// the match that reads it), as opposed to the tables that are exported. They gain an entry
@@ -195,8 +231,15 @@ func formatScale(_ v: Double) -> String {
 func formatDuration(_ seconds: Double) -> String {
     if seconds == 0 { return "0s" }
     if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-    if seconds == seconds.rounded() { return "\(Int(seconds))s" }
-    return "\(seconds)s"
+    guard seconds == seconds.rounded(), seconds < 1e12 else { return "\(seconds)s" }
+    // As Prometheus writes durations: the largest units first, none that is zero (1h30m).
+    var rest = Int64(seconds)
+    var text = ""
+    for (unit, size) in [("d", Int64(86_400)), ("h", 3600), ("m", 60), ("s", 1)] where rest >= size {
+        text += "\(rest / size)\(unit)"
+        rest %= size
+    }
+    return text
 }
 
 extension ExporterConfig {

@@ -87,6 +87,9 @@ public enum DefaultConfig {
               system call ran 7.57x (6.1) / 6.67x (6.12) as long under qemu (an upper bound), a
               wakeup-and-switch loop 1.64x / 1.66x. Install it to investigate, never leave it on.
             install_on_start: false
+            max_duration: 1h          # every install is removed after at most an hour
+            breaker:                  # removed when a table counts more than this for 30 s
+              max_events_per_second: 500000
             synthetic_events:
               - "ftrace_exporter_syscall_lat u64 lat; long id"
             triggers:
@@ -175,6 +178,9 @@ public enum DefaultConfig {
               allocate little, ran 1.01x to 1.02x as long under qemu): install it to investigate, not
               permanently.
             install_on_start: false
+            max_duration: 1h
+            breaker:
+              max_events_per_second: 500000
             triggers:
               - event: kmem/kmalloc
                 command: "hist:keys=call_site.sym:vals=bytes_req,bytes_alloc:size=8192"

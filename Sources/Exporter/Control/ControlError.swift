@@ -18,6 +18,11 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
         case readBackFailed(write: PlannedWrite, error: TraceFSError)
         /// tracefs itself could not be read.
         case unreadable(TraceFSError)
+        /// An install's duration is not one the set allows (or not a duration).
+        case durationRefused(String)
+        /// The deadline of a time-boxed install could not be written where a restart finds it;
+        /// nothing was installed.
+        case deadlineNotSaved(String)
     }
 
     public var kind: Kind
@@ -41,7 +46,8 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
             case "EINVAL", "ENOENT", "E2BIG": return 422
             default: return 500
             }
-        case .notConfirmed, .readBackFailed, .unreadable: return 500
+        case .durationRefused: return 400
+        case .notConfirmed, .readBackFailed, .unreadable, .deadlineNotSaved: return 500
         }
     }
 
@@ -61,6 +67,8 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
         case .readBackFailed(let write, let error):
             return "\(write) reported success but could not be confirmed: the read-back failed: \(error)"
         case .unreadable(let error): return "cannot read tracefs: \(error)"
+        case .durationRefused(let why): return why
+        case .deadlineNotSaved(let why): return "the install's deadline cannot be kept across a restart, so nothing was installed: \(why)"
         }
     }
 

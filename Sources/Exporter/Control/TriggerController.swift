@@ -24,11 +24,19 @@ public final class TriggerController: @unchecked Sendable {
     /// When each set's bookkeeping tables were last appended empty (installed or rotated), in
     /// monotonic nanoseconds: the start of their fill.
     let emptied = Locked<[String: UInt64]>([:])
+    /// When each time-boxed set is to be removed.
+    public let deadlines: SetDeadlines
+    let wallClock: @Sendable () -> Double
 
-    public init(fs: any TraceFileSystem, config: ExporterConfig, logger: Logger) {
+    public init(
+        fs: any TraceFileSystem, config: ExporterConfig, logger: Logger, deadlines: SetDeadlines = SetDeadlines(path: nil),
+        wallClock: @escaping @Sendable () -> Double = wallClockSeconds
+    ) {
         self.fs = fs
         self.logger = logger
         self.state = Locked(config)
+        self.deadlines = deadlines
+        self.wallClock = wallClock
     }
 
     public var config: ExporterConfig { state.withLock { $0 } }
@@ -41,6 +49,7 @@ public final class TriggerController: @unchecked Sendable {
             let conflicts = ReloadConflict.find(current: config, fresh: fresh, owned: ownedSets)
             if !conflicts.isEmpty { throw ReloadConflict(reasons: conflicts) }
             state.withLock { $0 = fresh }
+            shortenDeadlinesToMaxDuration()
         }
     }
 
@@ -162,11 +171,16 @@ public final class TriggerController: @unchecked Sendable {
     // MARK: Install
 
     /// Installs the set; idempotent. On any failure, undoes what this call did, in reverse.
+    /// `duration`: seconds until the set is removed again; nil takes the set's `max_duration`,
+    /// or none. Installing an installed set sets its deadline anew.
     @discardableResult
-    public func install(_ name: String) throws(ControlError) -> TriggerSetStatus {
+    public func install(_ name: String, for duration: Double? = nil) throws(ControlError) -> TriggerSetStatus {
         guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
         try requireFeatures(for: set)
-        return try actionLock.withLock { _ throws(ControlError) in try install(set) }
+        let lasting = try Self.installDuration(duration, of: set)
+        return try actionLock.withLock { _ throws(ControlError) in
+            try install(set, until: lasting.map { wallClock() + $0 })
+        }
     }
 
     func requireFeatures(for set: TriggerSet) throws(ControlError) {
@@ -205,7 +219,7 @@ public final class TriggerController: @unchecked Sendable {
     /// When the set's bookkeeping tables were last installed or rotated, empty, by this process.
     public func bookkeepingEmptied(_ name: String) -> UInt64? { emptied.withLock { $0[name] } }
 
-    private func install(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
+    func install(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
         let before = try confirmedStatus(set)
         if before.state == .installed {
             owned.withLock { _ = $0.insert(set.name) }
@@ -349,7 +363,7 @@ public final class TriggerController: @unchecked Sendable {
         return try actionLock.withLock { _ throws(ControlError) in try remove(set) }
     }
 
-    private func remove(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
+    func remove(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
         if let refusal = fs.writeRefusal { throw ControlError(.featureMissing("trigger set '\(set.name)' cannot be removed: \(refusal)")) }
         let before = try confirmedStatus(set)
         for (i, trigger) in set.triggers.enumerated().reversed() where before.triggers[i].present {
@@ -363,6 +377,7 @@ public final class TriggerController: @unchecked Sendable {
             }
         }
         owned.withLock { _ = $0.remove(set.name) }
+        clearDeadline(of: set.name)
         return status(set)
     }
 
@@ -443,6 +458,7 @@ public final class TriggerController: @unchecked Sendable {
     public func startUp() -> [(set: String, error: ControlError)] {
         var failures: [(set: String, error: ControlError)] = []
         let config = self.config
+        loadDeadlines()
         for set in config.triggerSets where fs.writeRefusal == nil {
             let current = status(set)
             guard current.anyPresent else { continue }
@@ -459,9 +475,10 @@ public final class TriggerController: @unchecked Sendable {
                 }
             }
         }
+        keepDeadlinesOfAdoptedSets()
         for set in config.triggerSets where set.installOnStart {
             do throws(ControlError) {
-                let status = try install(set.name)
+                let status = try installOnStart(set)
                 logger.info("trigger set installed", metadata: ["set": "\(set.name)", "state": "\(status.state.rawValue)"])
             } catch {
                 logger.error("cannot install trigger set", metadata: ["set": "\(set.name)", "err": "\(error)"])
