@@ -21,6 +21,9 @@ struct KernelScenarioTests {
     @Test("admin API over the allow-list, one set at a time")
     func oneSetAtATime() throws { try scenario.phase { try $0.adminOneSetAtATime() } }
 
+    @Test("a time-boxed install ends on time")
+    func timeBoxedInstall() throws { try scenario.phase { try $0.timeBoxedInstall() } }
+
     @Test("churn past every bookkeeping table")
     func churn() throws { try scenario.phase { try $0.churnPastEveryBookkeepingTable() } }
 
@@ -47,6 +50,9 @@ struct KernelScenarioTests {
 
     @Test("kill -9 and restart: on_start clean")
     func restartClean() throws { try scenario.phase { try $0.killAndRestartCleaning() } }
+
+    @Test("the overhead breaker trips under load, not without")
+    func overheadBreaker() throws { try scenario.phase { try $0.overheadBreaker() } }
 
     @Test("a trigger the kernel rejects")
     func rejectedTrigger() throws { try scenario.phase { try $0.rejectedTrigger() } }

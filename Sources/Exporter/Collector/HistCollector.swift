@@ -60,17 +60,34 @@ public final class HistCollector: @unchecked Sendable {
 
     public func collect() -> [MetricFamily] { collectReporting().families }
 
+    /// The `Hits` of one of our tables at a refresh: what the overhead breaker rates.
+    public struct OwnedTableHits: Hashable, Sendable {
+        public var set: String
+        public var event: EventName
+        public var table: String
+        public var hits: UInt64
+    }
+
+    /// What one refresh read.
+    public struct Collection: Sendable {
+        public var families: [MetricFamily]
+        /// The hist files that failed.
+        public var failures: [TableFile]
+        /// The files of our own triggers that were read.
+        public var ownRead: [TableFile]
+        public var ownHits: [OwnedTableHits]
+    }
+
     /// One event's hist file in one instance.
     public struct TableFile: Hashable, Sendable {
         public var instance: TraceInstance
         public var event: EventName
     }
 
-    /// The families, the hist files that failed in this refresh, and the files of our own
-    /// triggers that were read.
-    public func collectReporting() -> (families: [MetricFamily], failures: [TableFile], ownRead: [TableFile]) {
+    public func collectReporting() -> Collection {
         var failures: [TableFile] = []
         var ownRead: [TableFile] = []
+        var ownHits: [OwnedTableHits] = []
         var families = FamilyBuilder()
         HealthFamilies.declare(into: &families)
         HealthFamilies.features(&families, features)
@@ -118,6 +135,7 @@ public final class HistCollector: @unchecked Sendable {
                 ownRead.append(TableFile(instance: file.instance, event: file.event))
                 for block in parsed.blocks {
                     let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
+                    if let match { ownHits.append(Self.hits(of: block, set: match.set, event: file.event)) }
                     if match == nil && !config.discovery.enabled { continue }
                     _ = Self.addTable(
                         block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
@@ -162,6 +180,7 @@ public final class HistCollector: @unchecked Sendable {
             var mapped = true
             for block in parsed.blocks {
                 let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
+                if let match { ownHits.append(Self.hits(of: block, set: match.set, event: file.event)) }
                 if match == nil && !config.discovery.enabled { continue }
                 let result = Self.addTable(
                     block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
@@ -182,7 +201,11 @@ public final class HistCollector: @unchecked Sendable {
             HealthFamilies.readResult(&families, fileLabels, success: mapped, seconds: seconds(since: start))
         }
         reportDiscoveryLimit(over: discoveryOverLimit)
-        return (families.build(), failures, ownRead)
+        return Collection(families: families.build(), failures: failures, ownRead: ownRead, ownHits: ownHits)
+    }
+
+    static func hits(of block: HistBlock, set: String, event: EventName) -> OwnedTableHits {
+        OwnedTableHits(set: set, event: event, table: tableID(block.triggerInfo), hits: block.totals.hits)
     }
 
     /// The rotator's reading of one of our files, when every trigger of ours on it is a

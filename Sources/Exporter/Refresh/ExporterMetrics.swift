@@ -14,6 +14,10 @@ public final class ExporterMetrics: Sendable {
         var rotations: [String: Double] = [:]
         var rotationFailures: [String: Double] = [:]
         var rotationSeconds: [String: Double] = [:]
+        var expiries: [String: Double] = [:]
+        var breakerTrips: [String: Double] = [:]
+        var eventRates: [String: Double] = [:]
+        var expiryFailures: [String: Double] = [:]
         var bookkeepingDrops: [BookkeepingKey: Double] = [:]
         var lastReloadSuccessful = true
         /// When the configuration in use was loaded: the start, then each successful reload.
@@ -69,6 +73,23 @@ public final class ExporterMetrics: Sendable {
         }
     }
 
+    func countBreakerTrip(set: String) {
+        state.withLock { $0.breakerTrips[set, default: 0] += 1 }
+    }
+
+    /// The highest events-a-second among each set's tables at the last refresh.
+    func recordEventRates(_ rates: [String: Double]) {
+        state.withLock { $0.eventRates = rates }
+    }
+
+    func countExpiry(set: String) {
+        state.withLock { $0.expiries[set, default: 0] += 1 }
+    }
+
+    func countExpiryFailure(set: String) {
+        state.withLock { $0.expiryFailures[set, default: 0] += 1 }
+    }
+
     func countRotationFailure(set: String) {
         state.withLock { $0.rotationFailures[set, default: 0] += 1 }
     }
@@ -83,7 +104,10 @@ public final class ExporterMetrics: Sendable {
 
     /// The families describing the exporter itself, for the snapshot being built.
     /// `unsupported`: the sets this kernel (or tracefs) cannot run.
-    func families(statuses: [TriggerSetStatus], config: ExporterConfig, unsupported: Set<String> = []) -> [MetricFamily] {
+    /// `deadlines`: when each time-boxed set is removed, in seconds since the epoch.
+    func families(
+        statuses: [TriggerSetStatus], config: ExporterConfig, unsupported: Set<String> = [], deadlines: [String: Double] = [:]
+    ) -> [MetricFamily] {
         let s = state.withLock { $0 }
         let refreshInterval = config.refreshInterval.value
         var out: [MetricFamily] = []
@@ -149,7 +173,45 @@ public final class ExporterMetrics: Sendable {
             name: "ftrace_exporter_config_last_reload_success_timestamp_seconds",
             help: "When the configuration in use was loaded (at start or by the last reload taken), in seconds since the epoch.",
             type: .gauge, metrics: [Metric(labels: [], value: .gauge(s.lastReloadSuccessSeconds))]))
-        return out + rotationFamilies(s, config) + ProcessMetrics.families()
+        return out + expiryFamilies(s, config, deadlines) + breakerFamilies(s, config) + rotationFamilies(s, config)
+            + ProcessMetrics.families()
+    }
+
+    /// The expiry counters have a series for every set that can be time-boxed (a max_duration,
+    /// or an install with a duration seen), from the start at 0.
+    private func expiryFamilies(_ s: State, _ config: ExporterConfig, _ deadlines: [String: Double]) -> [MetricFamily] {
+        let names = Set(config.triggerSets.filter { $0.maxDuration != nil }.map(\.name)).union(deadlines.keys)
+            .union(s.expiries.keys).union(s.expiryFailures.keys).sorted()
+        return [
+            MetricFamily(
+                name: "ftrace_exporter_trigger_set_expiry_timestamp_seconds",
+                help: "When a time-boxed trigger set is removed (an install with a duration, or the set's max_duration), in seconds since the epoch; no series for a set without a deadline.",
+                type: .gauge,
+                metrics: deadlines.sorted { $0.key < $1.key }.map { Metric(labels: [Label("set", $0.key)], value: .gauge($0.value)) }),
+            MetricFamily(
+                name: "ftrace_exporter_trigger_set_expirations",
+                help: "Time-boxed trigger sets removed at their deadline.",
+                type: .counter, metrics: names.map { Metric(labels: [Label("set", $0)], value: .counter(s.expiries[$0] ?? 0)) }),
+            MetricFamily(
+                name: "ftrace_exporter_trigger_set_expiration_failures",
+                help: "Removals at a deadline that failed; the log says why, and the removal is tried again every 10 s.",
+                type: .counter, metrics: names.map { Metric(labels: [Label("set", $0)], value: .counter(s.expiryFailures[$0] ?? 0)) }),
+        ]
+    }
+
+    private func breakerFamilies(_ s: State, _ config: ExporterConfig) -> [MetricFamily] {
+        let names = Set(config.triggerSets.filter { $0.breaker != nil }.map(\.name)).union(s.breakerTrips.keys).sorted()
+        return [
+            MetricFamily(
+                name: "ftrace_exporter_trigger_set_events_per_second",
+                help: "Events a second counted by the busiest table of each installed set, from its Hits between the last two refreshes: what the overhead breaker compares with max_events_per_second.",
+                type: .gauge,
+                metrics: s.eventRates.sorted { $0.key < $1.key }.map { Metric(labels: [Label("set", $0.key)], value: .gauge($0.value)) }),
+            MetricFamily(
+                name: "ftrace_exporter_trigger_set_breaker_trips",
+                help: "Times a set's overhead breaker tripped (a table over max_events_per_second for the breaker's for) and paused or removed the set.",
+                type: .counter, metrics: names.map { Metric(labels: [Label("set", $0)], value: .counter(s.breakerTrips[$0] ?? 0)) }),
+        ]
     }
 
     /// Every set with bookkeeping tables has its series from the start, at 0, so that

@@ -24,6 +24,8 @@ public final class Refresher: Sendable {
         /// Counts rebuilds after admin actions: a refresh that looked at the sets before one
         /// does not replace the snapshot that rebuild made.
         var generation = 0
+        /// Given each snapshot before it is published, on the thread that made it.
+        var beforePublishing: (@Sendable (MetricsSnapshot) -> Void)?
     }
 
     /// Dispatch sources are thread-safe; the handle lets one live in the locked state.
@@ -32,6 +34,8 @@ public final class Refresher: Sendable {
     }
 
     private let state: Locked<State>
+    /// Rates our tables after every refresh and trips sets over their overhead budget.
+    public let breaker: OverheadBreaker
     private let controller: TriggerController
     private let metrics: ExporterMetrics
     private let logger: Logger
@@ -43,12 +47,22 @@ public final class Refresher: Sendable {
         self.controller = controller
         self.metrics = metrics
         self.logger = logger
+        self.breaker = OverheadBreaker(controller: controller, metrics: metrics, logger: logger)
+        breaker.onTrip { [weak self] in self?.rebuildAfterChange() }
     }
 
     /// Ready once the first refresh has finished.
     public var isReady: Bool { state.withLock { $0.snapshot != nil } }
 
     public var refreshInterval: Double { state.withLock { $0.interval } }
+
+    /// `handler` is given each new snapshot (of a refresh, or rebuilt after an admin action)
+    /// before scrapes can see it, on the thread that made it: what every scrape of the snapshot
+    /// would otherwise wait for (encoding, compression) is done there, while scrapes are still
+    /// served the snapshot before it.
+    public func beforePublishing(_ handler: @escaping @Sendable (MetricsSnapshot) -> Void) {
+        state.withLock { $0.beforePublishing = handler }
+    }
 
     /// Builds the first snapshot, then refreshes every interval (if the interval is not 0).
     public func start() {
@@ -88,6 +102,7 @@ public final class Refresher: Sendable {
             return t
         }
         handle?.source.cancel()
+        breaker.stop()
     }
 
     /// After a configuration reload: the new collector and refresh interval apply at once, and
@@ -125,6 +140,7 @@ public final class Refresher: Sendable {
         }
         guard built else { return }
         let snapshot = assemble(hist, statuses: controller.statuses(), collector: collector)
+        state.withLock { $0.beforePublishing }?(snapshot)
         state.withLock { $0.snapshot = snapshot }
     }
 
@@ -159,6 +175,7 @@ public final class Refresher: Sendable {
             }
         }
         let (snapshot, families, generation) = build(collector)
+        state.withLock { $0.beforePublishing }?(snapshot)
         let served = state.withLock { s -> MetricsSnapshot in
             // A rebuild after an admin action since this refresh looked at the sets is newer.
             if s.generation == generation || s.snapshot == nil {
@@ -176,7 +193,9 @@ public final class Refresher: Sendable {
     private func build(_ collector: HistCollector) -> (MetricsSnapshot, [MetricFamily], generation: Int) {
         let start = monotonicNanoseconds()
         controller.repairOwned()
-        let (families, failures, ownRead) = collector.collectReporting()
+        let collection = collector.collectReporting()
+        let (families, failures, ownRead) = (collection.families, collection.failures, collection.ownRead)
+        breaker.observe(collection.ownHits, at: monotonicNanoseconds())
         let generation = state.withLock { $0.generation }
         let statuses = controller.statuses()
         let duration = Double(monotonicNanoseconds() &- start) / 1e9
@@ -198,11 +217,12 @@ public final class Refresher: Sendable {
             shown = hist.filter { !mapped.contains($0.name) }.map { family in
                 var family = family
                 family.metrics.removeAll { $0.labels.contains { $0.name == "trigger_set" && absent.contains($0.value) } }
+                family.blocks.removeAll { $0.prefix.contains { $0.name == "trigger_set" && absent.contains($0.value) } }
                 return family
             }
         }
         let unsupported = Set(config.triggerSets.filter { controller.unsupportedReason(for: $0, features: collector.features) != nil }.map(\.name))
-        let own = metrics.families(statuses: statuses, config: config, unsupported: unsupported)
+        let own = metrics.families(statuses: statuses, config: config, unsupported: unsupported, deadlines: controller.deadlines.all)
         return MetricsSnapshot(families: (shown + own).sorted { $0.name < $1.name })
     }
 }
