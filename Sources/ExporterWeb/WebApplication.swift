@@ -2,20 +2,33 @@ import Exporter
 import Exposition
 import HTTPServer
 import Logging
+import Platform
 import TraceFS
 
 /// The exporter's HTTP surface as routers: metrics, landing page and health on one side,
 /// the admin API on the other (served on the same listener or on its own).
+///
+/// What waits for the trigger sets (an admin action, which takes the kernel up to seconds, and
+/// every read of the sets' state, which waits for an action under way) answers later: it runs on
+/// `actions`, one at a time, and holds no server thread meanwhile, so scrapes on the same
+/// listener are served at their usual latency.
 public final class WebApplication: Sendable {
     public struct Options: Sendable {
         public var telemetryPath: String
         /// nil: the admin API is off.
         public var adminAuth: AdminAuth?
         public var tracefsRoot: String
-        public init(telemetryPath: String = "/metrics", adminAuth: AdminAuth? = nil, tracefsRoot: String) {
+        /// `--web.enable-lifecycle`: runs the reload SIGHUP runs, off the server threads, and
+        /// calls back with why it was rejected (nil: taken). nil: `/-/reload` answers 403.
+        public var reload: (@Sendable (_ done: @escaping @Sendable (String?) -> Void) -> Void)?
+        public init(
+            telemetryPath: String = "/metrics", adminAuth: AdminAuth? = nil, tracefsRoot: String,
+            reload: (@Sendable (_ done: @escaping @Sendable (String?) -> Void) -> Void)? = nil
+        ) {
             self.telemetryPath = telemetryPath
             self.adminAuth = adminAuth
             self.tracefsRoot = tracefsRoot
+            self.reload = reload
         }
     }
 
@@ -25,6 +38,12 @@ public final class WebApplication: Sendable {
     let options: Options
     let logger: Logger
     let bodies = ScrapeBodies()
+    /// The queue admin actions and reads of the sets' state run on.
+    let actions = ActionQueue(capacity: WebApplication.actionsWaitingAtMost)
+    /// Past this many waiting, requests that would wait are answered 503 with Retry-After.
+    static let actionsWaitingAtMost = 64
+    /// Retry-After of that 503, in seconds: about one action.
+    static let retryAfterSeconds = 5
 
     public init(refresher: Refresher, controller: TriggerController, metrics: ExporterMetrics, options: Options, logger: Logger) {
         self.refresher = refresher
@@ -32,16 +51,23 @@ public final class WebApplication: Sendable {
         self.metrics = metrics
         self.options = options
         self.logger = logger
+        refresher.beforePublishing { [bodies] in bodies.prepare($0) }
     }
 
     /// Routes for the metrics listener; with `includeAdmin`, the admin API too.
     public func router(includeAdmin: Bool) -> Router {
         let router = Router()
         router.add("GET", options.telemetryPath) { [self] request, _ in scrape(request) }
-        router.add("GET", "/") { [self] _, _ in landingPage(adminHere: includeAdmin) }
+        router.add("GET", "/", replying: { [self] _, _ in
+            onActionQueue({ [self] in landingPage(adminHere: includeAdmin) }, refused: { .text(503, $0 + "\n") })
+        })
         router.add("GET", "/-/healthy") { _, _ in .text(200, "Healthy\n") }
         router.add("GET", "/-/ready") { [self] _, _ in
             refresher.isReady ? .text(200, "Ready\n") : .text(503, "Not ready: the first refresh has not finished\n")
+        }
+        // As Prometheus and the exporter toolkit: POST or PUT, and only with --web.enable-lifecycle.
+        for method in ["POST", "PUT"] {
+            router.add(method, "/-/reload", replying: { [self] request, _ in lifecycleReload(request) })
         }
         if includeAdmin { addAdminRoutes(to: router) }
         return router
@@ -55,6 +81,28 @@ public final class WebApplication: Sendable {
         return router
     }
 
+    /// Admin requests still waiting are answered 503, and the action running finishes: what
+    /// comes after (removing the sets at exit) is not undone by an install queued before it.
+    public func stopActions() {
+        actions.close()
+    }
+
+    /// `answer`, made on the action queue. `refused` renders the 503 when the queue is full or
+    /// closed.
+    func onActionQueue(_ answer: @escaping @Sendable () -> HTTPResponse, refused: @escaping @Sendable (String) -> HTTPResponse) -> HTTPReply {
+        .later { [actions] responder in
+            do throws(ActionQueue.Refusal) {
+                try actions.submit({ responder.respond(answer()) }, cancelled: { responder.respond(refused("the exporter is stopping")) })
+            } catch .full {
+                var response = refused("\(actions.capacity) requests are already waiting for the trigger sets; try again later")
+                response.headers.append(("Retry-After", String(WebApplication.retryAfterSeconds)))
+                responder.respond(response)
+            } catch {
+                responder.respond(refused("the exporter is stopping"))
+            }
+        }
+    }
+
     // MARK: Metrics
 
     func scrape(_ request: HTTPRequest) -> HTTPResponse {
@@ -64,6 +112,19 @@ public final class WebApplication: Sendable {
         var headers: [(name: String, value: String)] = [("Content-Type", format.contentType), ("Vary", "Accept, Accept-Encoding")]
         if gzip { headers.append(("Content-Encoding", "gzip")) }
         return HTTPResponse(status: 200, headers: headers, body: .shared(bodies.body(of: snapshot, format: format, gzip: gzip)))
+    }
+
+    func lifecycleReload(_ request: HTTPRequest) -> HTTPReply {
+        guard let reload = options.reload else {
+            return .now(.text(403, "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle\n"))
+        }
+        logger.info("reload requested over HTTP", metadata: ["remote": "\(request.remoteAddress)"])
+        return .later { responder in
+            reload { failure in
+                responder.respond(failure.map { .text(500, "Reload rejected; the running configuration stays: \($0)\n") }
+                    ?? .text(200, "Reloaded\n"))
+            }
+        }
     }
 
     /// `adminHere`: the admin API is served on this listener, so its links work here.
@@ -109,30 +170,31 @@ public final class WebApplication: Sendable {
             metrics.countAdminRequest(action: "unknown", code: status)
             return .json(status, JSON.object([("error", .string(message))]).serialized() + "\n")
         }
-        router.add("GET", "/api/v1/status") { [self] request, _ in admin(request, action: "status", set: nil) { statusJSON() } }
-        router.add("GET", "/api/v1/trigger-sets") { [self] request, _ in
-            admin(request, action: "list", set: nil) {
+        router.add("GET", "/api/v1/status", replying: { [self] request, _ in admin(request, action: "status", set: nil) { [self] in statusJSON() } })
+        router.add("GET", "/api/v1/trigger-sets", replying: { [self] request, _ in
+            admin(request, action: "list", set: nil) { [self] in
                 let features = controller.fs.features()
                 return (200, .object([("trigger_sets", .array(controller.statuses().map { setJSON($0, features: features) }))]))
             }
-        }
-        router.add("GET", "/api/v1/trigger-sets/{name}") { [self] request, p in
+        })
+        router.add("GET", "/api/v1/trigger-sets/{name}", replying: { [self] request, p in
             let name = p["name"] ?? ""
-            return admin(request, action: "get", set: name) { () throws(ControlError) -> (Int, JSON) in
+            return admin(request, action: "get", set: name) { [self] () throws(ControlError) -> (Int, JSON) in
                 let status = try controller.status(of: name)
                 return (200, setJSON(status))
             }
-        }
+        })
+        // Only install takes a parameter (duration); the other actions take none.
         for action in ["install", "remove", "clear", "pause", "continue"] {
-            router.add("POST", "/api/v1/trigger-sets/{name}/\(action)") { [self] request, p in
+            router.add("POST", "/api/v1/trigger-sets/{name}/\(action)", replying: { [self] request, p in
                 let name = p["name"] ?? ""
-                return admin(request, action: action, set: name) { () throws(ControlError) -> (Int, JSON) in
+                return admin(request, action: action, set: name) { [self] () throws(ControlError) -> (Int, JSON) in
                     // A failed action may have changed the kernel too (a rollback that did not
                     // finish): the snapshot is rebuilt either way before the answer.
-                    defer { refresher.rebuildAfterChange() }
+                    defer { rebuildAfterChange() }
                     let status: TriggerSetStatus
                     switch action {
-                    case "install": status = try controller.install(name)
+                    case "install": status = try controller.install(name, for: try Self.installDuration(query: request.query))
                     case "remove": status = try controller.remove(name)
                     case "clear": status = try controller.control(name, .clear)
                     case "pause": status = try controller.control(name, .pause)
@@ -140,12 +202,12 @@ public final class WebApplication: Sendable {
                     }
                     return (200, setJSON(status))
                 }
-            }
+            })
         }
-        router.add("POST", "/api/v1/remove-all") { [self] request, _ in
-            admin(request, action: "remove-all", set: nil) {
+        router.add("POST", "/api/v1/remove-all", replying: { [self] request, _ in
+            admin(request, action: "remove-all", set: nil) { [self] in
                 let results = controller.removeAll()
-                refresher.rebuildAfterChange()
+                rebuildAfterChange()
                 let failed = results.filter { $0.error != nil }
                 let body = JSON.object([("results", .array(results.map { r in
                     .object([("set", .string(r.set)), ("ok", .bool(r.error == nil)),
@@ -153,12 +215,41 @@ public final class WebApplication: Sendable {
                 }))])
                 return (failed.isEmpty ? 200 : 500, body)
             }
+        })
+    }
+
+    /// An install's `?duration=` (a Prometheus duration such as 10m), or nil without one. Any
+    /// other parameter is refused rather than ignored: a misspelt `duration` would otherwise
+    /// install the set for good.
+    static func installDuration(query: String?) throws(ControlError) -> Double? {
+        guard let query, !query.isEmpty else { return nil }
+        var duration: Double?
+        for pair in query.split(separator: "&", omittingEmptySubsequences: false) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(parts[0].prefix(40))
+            guard key == "duration", parts.count == 2 else {
+                throw ControlError(.durationRefused("install takes one parameter, duration (such as ?duration=10m); got '\(key)'"))
+            }
+            guard duration == nil else { throw ControlError(.durationRefused("duration is given twice")) }
+            guard let seconds = parseDurationFlag(String(parts[1].prefix(40))) else {
+                throw ControlError(.durationRefused("'\(parts[1].prefix(40))' is not a duration (such as 90s, 10m or 1h30m)"))
+            }
+            duration = seconds
         }
+        return duration
+    }
+
+    /// The snapshot rebuilt after an action, with the bodies scrapers asked for last made for
+    /// it on the action's thread before scrapes see it (`beforePublishing`).
+    func rebuildAfterChange() {
+        refresher.rebuildAfterChange()
     }
 
     func setJSON(_ status: TriggerSetStatus, features: TraceFeatures? = nil) -> JSON {
         let set = controller.config.triggerSet(named: status.name)
-        return StatusJSON.set(status, set, unsupportedReason: set.flatMap { controller.unsupportedReason(for: $0, features: features) })
+        return StatusJSON.set(
+            status, set, unsupportedReason: set.flatMap { controller.unsupportedReason(for: $0, features: features) },
+            deadline: controller.deadlines.deadline(of: status.name), breaker: refresher.breaker.state(of: status.name))
     }
 
     func statusJSON() -> (Int, JSON) {
@@ -173,26 +264,37 @@ public final class WebApplication: Sendable {
             ("last_refresh_timestamp_seconds", metrics.lastRefreshSeconds.map(JSON.number) ?? .null),
             ("features", StatusJSON.features(features)),
             ("missing_features", StatusJSON.missingFeatures(features)),
-            ("trigger_sets", .array(controller.statuses().map { .object([("name", .string($0.name)), ("state", .string($0.state.rawValue))]) })),
+            ("trigger_sets", .array(controller.statuses().map {
+                .object([
+                    ("name", .string($0.name)), ("state", .string($0.state.rawValue)),
+                    ("expires_at", controller.deadlines.deadline(of: $0.name).map { .string(utcTimestamp(unixSeconds: $0)) } ?? .null),
+                    ("breaker_tripped_at", refresher.breaker.state(of: $0.name)?.lastTrip.map { .string(utcTimestamp(unixSeconds: $0.at)) } ?? .null),
+                ])
+            })),
         ]))
     }
 
-    /// Authenticates, runs the action, answers JSON, counts and logs the request.
-    func admin(_ request: HTTPRequest, action: String, set: String?, _ body: () throws(ControlError) -> (Int, JSON)) -> HTTPResponse {
+    /// Authenticates on the server thread (a refusal is answered at once), then runs the action
+    /// on the action queue; answers JSON, counts and logs the request.
+    func admin(
+        _ request: HTTPRequest, action: String, set: String?, _ body: @escaping @Sendable () throws(ControlError) -> (Int, JSON)
+    ) -> HTTPReply {
         guard let auth = options.adminAuth else {
-            return finish(request, action, set, 503, .object([("error", .string("the admin API is disabled; start the exporter with --admin.token-file"))]))
+            return .now(finish(request, action, set, 503, .object([("error", .string("the admin API is disabled; start the exporter with --admin.token-file"))])))
         }
         guard auth.allows(request.header("authorization")) else {
             var response = finish(request, action, set, 401, .object([("error", .string("missing or wrong bearer token"))]))
             response.headers.append(("WWW-Authenticate", "Bearer realm=\"ftrace_exporter\""))
-            return response
+            return .now(response)
         }
-        do throws(ControlError) {
-            let (code, json) = try body()
-            return finish(request, action, set, code, json)
-        } catch {
-            return finish(request, action, set, error.httpStatus, StatusJSON.error(error))
-        }
+        return onActionQueue({ [self] in
+            do throws(ControlError) {
+                let (code, json) = try body()
+                return finish(request, action, set, code, json)
+            } catch {
+                return finish(request, action, set, error.httpStatus, StatusJSON.error(error))
+            }
+        }, refused: { [self] message in finish(request, action, set, 503, .object([("error", .string(message))])) })
     }
 
     private func finish(_ request: HTTPRequest, _ action: String, _ set: String?, _ code: Int, _ json: JSON) -> HTTPResponse {

@@ -20,16 +20,16 @@ public final class WebConfigReloader: Sendable {
         self.logger = logger
     }
 
-    /// Whether the file was taken (true without one).
+    /// Returns why the web configuration was rejected, nil when it was taken (or there is none).
     @discardableResult
-    public func reload() -> Bool {
-        guard let file else { return true }
+    public func reload() -> String? {
+        guard let file else { return nil }
         let fresh: WebConfig
         do {
             fresh = try WebConfigLoader.load(path: file)
         } catch {
             logger.error("web configuration reload rejected; the running one stays", metadata: ["err": "\(error)"])
-            return false
+            return "web configuration: \(error)"
         }
         for server in servers {
             do {
@@ -38,12 +38,12 @@ public final class WebConfigReloader: Sendable {
                 logger.error("web configuration reload: cannot apply the TLS settings to a listener", metadata: [
                     "port": "\(server.port)", "err": "\(error)",
                 ])
-                return false
+                return "web configuration: cannot apply the TLS settings to the listener on port \(server.port): \(error)"
             }
         }
         guardian.update(fresh)
         logger.info("web configuration reloaded", metadata: fresh.summary(file: file))
-        return true
+        return nil
     }
 }
 

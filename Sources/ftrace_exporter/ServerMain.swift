@@ -2,7 +2,9 @@ import Dispatch
 import Exporter
 import ExporterWeb
 import HTTPServer
+import Locking
 import Logging
+import Platform
 import TraceFS
 
 #if canImport(Glibc)
@@ -18,6 +20,7 @@ struct ServerMain {
     func run() -> Never {
         ControlSignals.block()
         StandardDescriptors.reserve()
+        Heap.fixLargeAllocationThreshold()
         // A client that goes away mid-response must not kill the process, and idle or slow
         // clients must not use up the descriptors a scrape needs: take the hard limit.
         signal(SIGPIPE, SIG_IGN)
@@ -93,21 +96,38 @@ struct ServerMain {
             }
         }
 
-        let controller = TriggerController(fs: tracefs, config: config, logger: logger)
+        let deadlines = SetDeadlines(path: SetDeadlines.path(in: options.stateDirectory, instance: config.instance))
+        let controller = TriggerController(fs: tracefs, config: config, logger: logger, deadlines: deadlines)
         let metrics = ExporterMetrics()
         let collector = HistCollector(config: config, reader: tracefs, logger: logger, features: features)
         let refresher = Refresher(collector: collector, controller: controller, metrics: metrics, logger: logger)
         let rotator = Rotator(controller: controller, metrics: metrics, logger: logger)
+        let expiry = InstallExpiry(controller: controller, metrics: metrics, logger: logger) { [weak refresher] in
+            refresher?.rebuildAfterChange()
+        }
         collector.share(rotator.readings)
+        // Start-up, signals and /-/reload run here, one at a time.
+        let queue = DispatchQueue(label: "ftrace_exporter.lifecycle")
+        let running = Locked<RunningExporter?>(nil)
+        var reload: (@Sendable (@escaping @Sendable (String?) -> Void) -> Void)?
+        if options.enableLifecycle {
+            reload = { done in
+                queue.async {
+                    guard let process = running.withLock({ $0 }) else { return done("the exporter is still starting") }
+                    done(process.reload())
+                }
+            }
+        }
         let app = WebApplication(
             refresher: refresher, controller: controller, metrics: metrics,
-            options: .init(telemetryPath: options.telemetryPath, adminAuth: adminAuth, tracefsRoot: tracefs.root), logger: logger)
+            options: .init(telemetryPath: options.telemetryPath, adminAuth: adminAuth, tracefsRoot: tracefs.root, reload: reload),
+            logger: logger)
 
         let separateAdmin = options.adminListenAddress != nil
         let mainRouter = app.router(includeAdmin: !separateAdmin)
         let webGuard = WebGuard(config: webConfig, adminBearerPassThrough: adminAuth != nil, logger: logger)
         var servers: [HTTPServer] = []
-        func serve(_ address: ListenAddress, _ router: Router, _ what: String) {
+        func serve(_ address: ListenAddress, _ router: Router, _ what: String, adopting socket: Int32? = nil) {
             var configuration = HTTPServerConfiguration()
             configuration.address = address.host
             configuration.port = address.port
@@ -118,11 +138,11 @@ struct ServerMain {
             configuration.refusal = { status, message, target in
                 router.errorResponse(status, message, path: String(target.prefix { $0 != "?" }))
             }
-            let server = HTTPServer(configuration: configuration) { request in
-                webGuard.handle(request) { router.handle($0) }
-            }
+            let server = HTTPServer(configuration: configuration, replying: { request in
+                webGuard.reply(request) { router.reply(to: $0) }
+            })
             do {
-                try server.start()
+                if let socket { try server.start(adopting: socket) } else { try server.start() }
             } catch {
                 logger.error("cannot listen", metadata: ["address": "\(address)", "err": "\(error)"])
                 exit(1)
@@ -133,7 +153,21 @@ struct ServerMain {
             ])
             servers.append(server)
         }
-        serve(options.listenAddress, mainRouter, separateAdmin ? "metrics" : (adminAuth == nil ? "metrics" : "metrics and admin API"))
+        let mainServes = separateAdmin ? "metrics" : (adminAuth == nil ? "metrics" : "metrics and admin API")
+        if options.systemdSocket {
+            switch SocketActivation.listeners() {
+            case .success(let listeners):
+                for listener in listeners {
+                    serve(ListenAddress(host: listener.host, port: listener.port), mainRouter, mainServes + " (systemd socket)",
+                          adopting: listener.descriptor)
+                }
+            case .failure(let problem):
+                logger.error("cannot serve on systemd's sockets (--web.systemd-socket)", metadata: ["err": "\(problem)"])
+                exit(1)
+            }
+        } else {
+            for address in options.listenAddresses { serve(address, mainRouter, mainServes) }
+        }
         if let adminAddress = options.adminListenAddress { serve(adminAddress, app.adminRouter(), "admin API") }
 
         if let file = options.webConfigFile {
@@ -146,25 +180,24 @@ struct ServerMain {
             controller: controller, refresher: refresher, rotator: rotator, metrics: metrics, reader: tracefs, logger: logger)
         let webReloader = WebConfigReloader(file: options.webConfigFile, servers: servers, guard: webGuard, logger: logger)
         let process = RunningExporter(
-            servers: servers, controller: controller, refresher: refresher, rotator: rotator, instanceLock: instanceLock,
-            configReloader: configReloader, webReloader: webReloader, logger: logger)
-        let queue = DispatchQueue(label: "ftrace_exporter.lifecycle")
+            app: app, servers: servers, controller: controller, refresher: refresher, rotator: rotator, expiry: expiry,
+            instanceLock: instanceLock, configReloader: configReloader, webReloader: webReloader, logger: logger)
+        running.withLock { $0 = process }
         queue.async {
             // Failures are logged by the controller and shown in the trigger set state.
             _ = controller.startUp()
             refresher.start()
             rotator.start()
+            expiry.start()
             logger.info("ready")
         }
         while true {
             let signalNumber = ControlSignals.next()
             // On the start-up queue: a signal that arrives during start-up waits for it.
-            withExtendedLifetime(app) {
-                switch signalNumber {
-                case SIGHUP: queue.sync { process.reload() }
-                case SIGINT: queue.sync { process.shutdown(signal: "SIGINT") }
-                default: queue.sync { process.shutdown(signal: "SIGTERM") }
-                }
+            switch signalNumber {
+            case SIGHUP: queue.sync { process.reload() }
+            case SIGINT: queue.sync { process.shutdown(signal: "SIGINT") }
+            default: queue.sync { process.shutdown(signal: "SIGTERM") }
             }
         }
     }
@@ -172,10 +205,12 @@ struct ServerMain {
 
 /// What the control signals act on, one at a time, on the start-up queue.
 final class RunningExporter: @unchecked Sendable {
+    let app: WebApplication
     let servers: [HTTPServer]
     let controller: TriggerController
     let refresher: Refresher
     let rotator: Rotator
+    let expiry: InstallExpiry
     /// Held until the process exits; the kernel releases it however the process ends.
     let instanceLock: InstanceLock?
     let configReloader: ConfigReloader
@@ -183,13 +218,15 @@ final class RunningExporter: @unchecked Sendable {
     let logger: Logger
 
     init(
-        servers: [HTTPServer], controller: TriggerController, refresher: Refresher, rotator: Rotator, instanceLock: InstanceLock?,
-        configReloader: ConfigReloader, webReloader: WebConfigReloader, logger: Logger
+        app: WebApplication, servers: [HTTPServer], controller: TriggerController, refresher: Refresher, rotator: Rotator,
+        expiry: InstallExpiry, instanceLock: InstanceLock?, configReloader: ConfigReloader, webReloader: WebConfigReloader, logger: Logger
     ) {
+        self.app = app
         self.servers = servers
         self.controller = controller
         self.refresher = refresher
         self.rotator = rotator
+        self.expiry = expiry
         self.instanceLock = instanceLock
         self.configReloader = configReloader
         self.webReloader = webReloader
@@ -199,10 +236,15 @@ final class RunningExporter: @unchecked Sendable {
     /// Stop accepting, stop refreshing, remove what we installed, exit 0.
     func shutdown(signal: String) -> Never {
         logger.info("shutting down", metadata: ["signal": "\(signal)"])
+        // Admin requests still queued are answered 503 and the action running finishes, while
+        // the listeners still serve: nothing queued before the removal below can undo it.
+        app.stopActions()
         for server in servers { server.stop() }
         refresher.stop()
         // A rotation under way ends before the removal, so nothing is put back after it.
         rotator.stop()
+        // Nor does a deadline's removal run during or after it.
+        expiry.stop()
         var code: Int32 = 0
         if controller.config.lifecycle.removeOnExit {
             for failure in controller.removeOwned() {
@@ -214,17 +256,21 @@ final class RunningExporter: @unchecked Sendable {
         exit(code)
     }
 
-    /// SIGHUP: the web configuration file, then the configuration file; an invalid one is
-    /// rejected and the running one stays.
-    func reload() {
-        configReloader.reload(webTaken: webReloader.reload())
+    /// SIGHUP (and `/-/reload`): the web configuration file, then the configuration file; an
+    /// invalid one is rejected and the running one stays. Returns why, nil when both were taken.
+    @discardableResult
+    func reload() -> String? {
+        let webFailure = webReloader.reload()
+        let configFailure = configReloader.reload(webTaken: webFailure == nil)
+        let failures = [webFailure, configFailure].compactMap { $0 }
+        return failures.isEmpty ? nil : failures.joined(separator: "; ")
     }
 }
 
 struct ServerOptions {
     var configFile: String?
     var tracefsPath: String?
-    var listenAddress: ListenAddress
+    var listenAddresses: [ListenAddress]
     var telemetryPath: String
     var adminTokenFile: String?
     var adminListenAddress: ListenAddress?
@@ -232,6 +278,19 @@ struct ServerOptions {
     var maxConnections: Int
     var connectionTimeout: Int
     var webConfigFile: String?
+    var stateDirectory: String
+    var enableLifecycle = false
+    /// Serve on the sockets of systemd's socket activation, not on `listenAddresses`.
+    var systemdSocket = false
+
+    /// systemd's `StateDirectory=` hands the directory over in $STATE_DIRECTORY (the first one
+    /// when it lists several).
+    static func defaultStateDirectory() -> String {
+        if let given = getenv("STATE_DIRECTORY").map({ String(cString: $0) }), let first = given.split(separator: ":").first {
+            return String(first)
+        }
+        return "/var/lib/ftrace_exporter"
+    }
 }
 
 /// Started with standard input, output or error closed, the process would hand those numbers

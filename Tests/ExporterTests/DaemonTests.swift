@@ -238,6 +238,21 @@ import TestKit
         #expect(try get(d.port, "/-/healthy").status == 200)
     }
 
+    @Test("--web.listen-address repeated: the exporter serves on every address")
+    func severalListenAddresses() throws {
+        let d = try Daemon(["--web.listen-address", "127.0.0.1:0"])
+        defer { _ = d.stop() }
+        try d.waitReady()
+        let ports = d.logText.split(separator: "\n").filter { $0.contains("msg=listening") }.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("address=") }.flatMap { Int($0.split(separator: ":").last ?? "") }
+        }
+        #expect(ports.count == 2 && Set(ports).count == 2, "two listeners on ports of their own: \(ports)")
+        for port in ports {
+            let metrics = try get(port, "/metrics")
+            #expect(metrics.status == 200 && metrics.text.contains("ftrace_exporter_build_info"), "port \(port)")
+        }
+    }
+
     @Test("one exporter per instance: a second is refused naming the first, another instance is fine, a killed holder leaves no lock")
     func oneExporterPerInstance() throws {
         let first = try Daemon()

@@ -113,6 +113,51 @@ import TraceFSTesting
         #expect(!body(a.router.handle(request("GET", "/metrics", token: nil))).contains(series))
     }
 
+    /// The bodies scrapers asked for are made for the snapshot an action rebuilt, by the action,
+    /// so the first scrape after it does not encode or compress them itself.
+    @Test func anAdminActionMakesTheBodiesScrapersAskedFor() throws {
+        let a = try make()
+        a.refresher.refreshSharing()
+        let gzip = [("Accept-Encoding", "gzip")]
+        #expect(a.router.handle(request("GET", "/metrics", token: nil, headers: gzip)).status == 200)
+        #expect(a.router.handle(request("POST", "/api/v1/trigger-sets/irq_handler_duration/install")).status == 200)
+        let rebuilt = try #require(a.refresher.current)
+        #expect(a.app.bodies.isMade(for: rebuilt, format: .text004, gzip: true))
+        #expect(!a.app.bodies.isMade(for: rebuilt, format: .text004, gzip: false))
+        #expect(!a.app.bodies.isMade(for: rebuilt, format: .openMetrics100, gzip: true))
+    }
+
+    /// A refresh makes the bodies scrapers asked for on its own thread: scrapes of the snapshot it
+    /// publishes find them made, and no server thread encodes or compresses after a refresh.
+    @Test func aRefreshMakesTheBodiesScrapersAskedFor() throws {
+        let a = try make()
+        a.refresher.refreshSharing()
+        let openMetricsGzip = [("Accept", "application/openmetrics-text;version=1.0.0"), ("Accept-Encoding", "gzip")]
+        let first = a.router.handle(request("GET", "/metrics", token: nil, headers: openMetricsGzip))
+        #expect(first.header("Content-Encoding") == "gzip")
+        a.refresher.refreshSharing()
+        let refreshed = try #require(a.refresher.current)
+        #expect(a.app.bodies.isMade(for: refreshed, format: .openMetrics100, gzip: true))
+        #expect(!a.app.bodies.isMade(for: refreshed, format: .text004, gzip: false))
+    }
+
+    /// The bodies of the snapshot being served stay while the next one's are made, and go
+    /// once a newer snapshot is published: two snapshots' bodies at most.
+    @Test func theBodiesOfTwoSnapshotsAreKept() throws {
+        let a = try make()
+        a.refresher.refreshSharing()
+        let gzip = [("Accept-Encoding", "gzip")]
+        #expect(a.router.handle(request("GET", "/metrics", token: nil, headers: gzip)).status == 200)
+        let served = try #require(a.refresher.current)
+        a.refresher.refreshSharing()
+        let next = try #require(a.refresher.current)
+        #expect(a.app.bodies.isMade(for: served, format: .text004, gzip: true))
+        #expect(a.app.bodies.isMade(for: next, format: .text004, gzip: true))
+        a.refresher.refreshSharing()
+        #expect(!a.app.bodies.isMade(for: served, format: .text004, gzip: true))
+        #expect(a.app.bodies.isMade(for: next, format: .text004, gzip: true))
+    }
+
     /// The landing page links the admin API only on a listener that serves it: with its own
     /// listener (the shipped units), the metrics listener would answer those links 404.
     @Test func theLandingPageLinksTheAdminAPIOnlyWhereItIsServed() throws {

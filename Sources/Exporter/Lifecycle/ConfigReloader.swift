@@ -46,12 +46,14 @@ public final class ConfigReloader: Sendable {
 
     /// `webTaken`: whether the web configuration, reloaded first by the web side, was taken; the
     /// reload counts as failed when either was rejected.
-    public func reload(webTaken: Bool = true) {
+    /// Returns why the configuration file was rejected, nil when it was taken (or there is none).
+    @discardableResult
+    public func reload(webTaken: Bool = true) -> String? {
         guard let file = options.configFile else {
-            logger.info("SIGHUP: no --config.file to reload; the built-in configuration stays")
+            logger.info("reload: no --config.file to reload; the built-in configuration stays")
             metrics.recordReload(successful: webTaken)
             refresher.rebuildAfterChange()
-            return
+            return nil
         }
         do {
             let fresh = try ConfigSource.load(path: file).overriding(refreshInterval: options.refreshInterval)
@@ -75,11 +77,13 @@ public final class ConfigReloader: Sendable {
             logger.info("configuration reloaded", metadata: [
                 "file": "\(file)", "trigger_sets": "\(fresh.triggerSets.count)", "refresh_interval": "\(fresh.refreshInterval)",
             ])
+            return nil
         } catch {
             // Shown in the snapshot before it is logged, so what reads the log can scrape it.
             metrics.recordReload(successful: false)
             refresher.rebuildAfterChange()
             logger.error("configuration reload rejected; the running configuration stays", metadata: ["err": "\(error)"])
+            return "\(error)"
         }
     }
 }
