@@ -86,9 +86,11 @@ extension Scenario {
         let window = Int(Date().timeIntervalSince(allInstalled)) - 1
         let upMinimum = try value(of: "min_over_time(up[\(window)s])")
         let upScrapes = try value(of: "count_over_time(up[\(window)s])")
+        let upFailed = try value(of: "count_over_time(up[\(window)s]) - sum_over_time(up[\(window)s])")
+        let slowest = try value(of: "max_over_time(scrape_duration_seconds[\(window)s])")
         let scrapes = upScrapes.flatMap { Double($0) }.map { Int($0) } ?? 0
         check(upMinimum == "1" && scrapes >= window * 6 / 10,
-              "up == 1 throughout (\(upScrapes ?? "none") scrapes in \(window)s, min \(upMinimum ?? "none"))")
+              "up == 1 throughout (\(upScrapes ?? "none") scrapes in \(window)s, \(upFailed ?? "none") failed, slowest \(slowest ?? "none") s)")
         let since = Int(Date().timeIntervalSince(prometheusStarted))
         let down = try value(of: "count_over_time(up[\(since)s]) - sum_over_time(up[\(since)s])")
         FileHandle.standardError.write(Data("NOTE [\(vm.kernel)] scrapes that failed in the \(since)s since Prometheus started: \(down ?? "none")\n".utf8))
