@@ -21,14 +21,18 @@ public final class WebApplication: Sendable {
         /// `--web.enable-lifecycle`: runs the reload SIGHUP runs, off the server threads, and
         /// calls back with why it was rejected (nil: taken). nil: `/-/reload` answers 403.
         public var reload: (@Sendable (_ done: @escaping @Sendable (String?) -> Void) -> Void)?
+        /// `--web.scrape-timeout-offset`, in seconds: see `ScrapeDeadline`.
+        public var scrapeTimeoutOffset: Double
         public init(
             telemetryPath: String = "/metrics", adminAuth: AdminAuth? = nil, tracefsRoot: String,
-            reload: (@Sendable (_ done: @escaping @Sendable (String?) -> Void) -> Void)? = nil
+            reload: (@Sendable (_ done: @escaping @Sendable (String?) -> Void) -> Void)? = nil,
+            scrapeTimeoutOffset: Double = 0.5
         ) {
             self.telemetryPath = telemetryPath
             self.adminAuth = adminAuth
             self.tracefsRoot = tracefsRoot
             self.reload = reload
+            self.scrapeTimeoutOffset = scrapeTimeoutOffset
         }
     }
 
@@ -106,7 +110,12 @@ public final class WebApplication: Sendable {
     // MARK: Metrics
 
     func scrape(_ request: HTTPRequest) -> HTTPResponse {
-        let snapshot = refresher.snapshotForScrape()
+        let deadline: Double?
+        switch ScrapeDeadline.seconds(header: request.header(ScrapeDeadline.header), offset: options.scrapeTimeoutOffset) {
+        case .success(let seconds): deadline = seconds
+        case .failure(let invalid): return .text(400, "\(invalid)\n")
+        }
+        let snapshot = refresher.snapshotForScrape(deadline: deadline)
         let format = ExpositionFormat.negotiate(accept: request.header("accept"))
         let gzip = acceptsGzip(request.header("accept-encoding"))
         var headers: [(name: String, value: String)] = [("Content-Type", format.contentType), ("Vary", "Accept, Accept-Encoding")]

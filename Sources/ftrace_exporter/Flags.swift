@@ -10,6 +10,7 @@ struct Flags: Equatable {
     var webConfigFile: String?
     var maxConnections = 4096
     var connectionTimeout = "30s"
+    var scrapeTimeoutOffset = "500ms"
     var adminTokenFile: String?
     var adminListenAddress: String?
     var refreshInterval: String?
@@ -81,6 +82,8 @@ extension FlagDefinition {
                   "Most concurrent HTTP connections per listener; more are closed at once."),
             .init("--web.connection-timeout", "duration", .text(\.connectionTimeout),
                   "Idle HTTP connections are closed after this long."),
+            .init("--web.scrape-timeout-offset", "duration", .text(\.scrapeTimeoutOffset),
+                  "When refreshing on scrape, a scrape waits for the refresh at most Prometheus's scrape timeout (X-Prometheus-Scrape-Timeout-Seconds) less this, then is served the previous snapshot."),
             .init("--web.enable-lifecycle", nil, .toggle(\.enableLifecycle),
                   "Serve POST /-/reload, which reloads as SIGHUP does (the configuration and web configuration files)."),
             .init("--admin.token-file", "file", .optionalText(\.adminTokenFile),

@@ -95,6 +95,9 @@ struct FtraceExporterCommand {
         if let refreshInterval = flags.refreshInterval, parseDurationFlag(refreshInterval) == nil {
             throw UsageError("--refresh.interval must be a duration like 5s, 500ms or 0 (got '\(refreshInterval)')")
         }
+        guard parseDurationFlag(flags.scrapeTimeoutOffset) != nil else {
+            throw UsageError("--web.scrape-timeout-offset must be a duration like 500ms or 0 (got '\(flags.scrapeTimeoutOffset)')")
+        }
         guard let timeout = parseDurationFlag(flags.connectionTimeout), timeout >= 1 else {
             throw UsageError("--web.connection-timeout must be a duration of at least 1s (got '\(flags.connectionTimeout)')")
         }
@@ -119,7 +122,7 @@ struct FtraceExporterCommand {
                 refreshInterval: flags.refreshInterval.flatMap(parseDurationFlag), maxConnections: flags.maxConnections,
                 connectionTimeout: Int(parseDurationFlag(flags.connectionTimeout)!.rounded(.up)), webConfigFile: flags.webConfigFile,
                 stateDirectory: flags.stateDirectory ?? ServerOptions.defaultStateDirectory(), enableLifecycle: flags.enableLifecycle,
-                systemdSocket: flags.systemdSocket)
+                systemdSocket: flags.systemdSocket, scrapeTimeoutOffset: parseDurationFlag(flags.scrapeTimeoutOffset)!)
             ServerMain(options: options, logger: logger).run()
         }
 

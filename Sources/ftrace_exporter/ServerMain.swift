@@ -120,7 +120,8 @@ struct ServerMain {
         }
         let app = WebApplication(
             refresher: refresher, controller: controller, metrics: metrics,
-            options: .init(telemetryPath: options.telemetryPath, adminAuth: adminAuth, tracefsRoot: tracefs.root, reload: reload),
+            options: .init(telemetryPath: options.telemetryPath, adminAuth: adminAuth, tracefsRoot: tracefs.root, reload: reload,
+                           scrapeTimeoutOffset: options.scrapeTimeoutOffset),
             logger: logger)
 
         let separateAdmin = options.adminListenAddress != nil
@@ -282,6 +283,8 @@ struct ServerOptions {
     var enableLifecycle = false
     /// Serve on the sockets of systemd's socket activation, not on `listenAddresses`.
     var systemdSocket = false
+    /// `--web.scrape-timeout-offset`, in seconds.
+    var scrapeTimeoutOffset = 0.5
 
     /// systemd's `StateDirectory=` hands the directory over in $STATE_DIRECTORY (the first one
     /// when it lists several).

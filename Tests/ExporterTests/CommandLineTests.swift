@@ -258,7 +258,7 @@ import TestKit
     /// parser's own code is 64); help and version still exit 0.
     @Test func usageErrorsExit2() throws {
         for arguments in [["--no-such-flag"], ["--web.listen-address"], ["--once", "--check-config"], ["stray"],
-                          ["--web.max-connections", "many"]] {
+                          ["--web.max-connections", "many"], ["--web.scrape-timeout-offset", "soon"]] {
             let r = try run(arguments)
             #expect(r.status == 2, "\(arguments): \(r.stderr)")
             #expect(r.stderr.contains("Error:") && r.stderr.contains("Usage:"), "\(arguments): \(r.stderr)")

@@ -238,6 +238,20 @@ import TestKit
         #expect(try get(d.port, "/-/healthy").status == 200)
     }
 
+    /// Prometheus sends its timeout with every scrape; the header reaches the scrape through the
+    /// HTTP server, and one that is not a number of seconds is refused with the reason.
+    @Test("refresh on scrape: X-Prometheus-Scrape-Timeout-Seconds through the server")
+    func scrapeTimeoutHeader() throws {
+        let d = try Daemon(["--refresh.interval", "0", "--web.scrape-timeout-offset", "250ms"])
+        defer { _ = d.stop() }
+        try d.waitReady()
+        let timed = try get(d.port, "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds: 10"])
+        #expect(timed.status == 200 && timed.text.contains("ftrace_exporter_scrape_deadline_misses_total 0"))
+        let bad = try get(d.port, "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds: ten"])
+        #expect(bad.status == 400)
+        #expect(bad.text == "X-Prometheus-Scrape-Timeout-Seconds must be a positive number of seconds (got 'ten')\n")
+    }
+
     @Test("--web.listen-address repeated: the exporter serves on every address")
     func severalListenAddresses() throws {
         let d = try Daemon(["--web.listen-address", "127.0.0.1:0"])

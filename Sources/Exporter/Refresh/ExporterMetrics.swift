@@ -11,6 +11,7 @@ public final class ExporterMetrics: Sendable {
         var lastRefreshSeconds: Double?
         var lastRefreshDuration: Double = 0
         var refreshes: Double = 0
+        var scrapeDeadlineMisses: Double = 0
         var rotations: [String: Double] = [:]
         var rotationFailures: [String: Double] = [:]
         var rotationSeconds: [String: Double] = [:]
@@ -64,6 +65,12 @@ public final class ExporterMetrics: Sendable {
             for f in ownRead where s.refreshErrors[f] == nil { s.refreshErrors[f] = 0 }
             for f in failures { s.refreshErrors[f, default: 0] += 1 }
         }
+    }
+
+    /// A scrape served the snapshot before the refresh it started, which was not done by the
+    /// scrape's deadline.
+    func countScrapeDeadlineMiss() {
+        state.withLock { $0.scrapeDeadlineMisses += 1 }
     }
 
     func countRotation(set: String, seconds: Double) {
@@ -132,6 +139,10 @@ public final class ExporterMetrics: Sendable {
         out.append(MetricFamily(
             name: "ftrace_exporter_refreshes", help: "Refreshes of the metrics snapshot.", type: .counter,
             metrics: [Metric(labels: [], value: .counter(s.refreshes))]))
+        out.append(MetricFamily(
+            name: "ftrace_exporter_scrape_deadline_misses",
+            help: "Scrapes served the snapshot before the refresh they started, which was not done by the scrape's deadline (X-Prometheus-Scrape-Timeout-Seconds less --web.scrape-timeout-offset). Only when refreshing on scrape.",
+            type: .counter, metrics: [Metric(labels: [], value: .counter(s.scrapeDeadlineMisses))]))
         out.append(MetricFamily(
             name: "ftrace_exporter_refresh_errors", help: "Hist files that could not be read or parsed, by refresh.",
             type: .counter,

@@ -144,11 +144,35 @@ public final class Refresher: Sendable {
         state.withLock { $0.snapshot = snapshot }
     }
 
-    /// The snapshot a scrape serves: the current one, or, when refreshing on scrape,
-    /// a fresh one shared with every scrape that arrives while it is being built.
-    public func snapshotForScrape() -> MetricsSnapshot {
-        if state.withLock({ $0.interval }) > 0, let current = state.withLock({ $0.snapshot }) { return current }
-        return refreshSharing()
+    /// The snapshot a scrape serves: the current one, or, when refreshing on scrape, a fresh
+    /// one shared with every scrape that arrives while it is being built.
+    ///
+    /// With `deadline` (seconds, from the scrape's `X-Prometheus-Scrape-Timeout-Seconds`), a
+    /// scrape that refreshes waits for the refresh at most that long and is otherwise served the
+    /// snapshot before it, counted as a missed deadline: Prometheus would drop a late answer
+    /// whole. The refresh goes on on the refresh queue and serves the scrapes after it.
+    public func snapshotForScrape(deadline: Double? = nil) -> MetricsSnapshot {
+        let (interval, current) = state.withLock { ($0.interval, $0.snapshot) }
+        if interval > 0, let current { return current }
+        guard let deadline, current != nil else { return refreshSharing() }
+        let group: DispatchGroup
+        let joined: Bool
+        switch joinFlight() {
+        case .led(let led, let collector):
+            queue.async { _ = self.fly(led, collector) }
+            (group, joined) = (led, false)
+        case .joined(let running):
+            (group, joined) = (running, true)
+        }
+        let inTime = group.wait(timeout: .now() + .nanoseconds(Int(min(deadline, 86_400) * 1e9))) == .success
+        if !inTime {
+            metrics.countScrapeDeadlineMiss()
+            logger.debug("refresh not done by the scrape's deadline; serving the previous snapshot", metadata: ["deadline_seconds": "\(deadline)"])
+        }
+        return state.withLock { s in
+            if joined { s.sharing -= 1 }
+            return s.snapshot!
+        }
     }
 
     public var current: MetricsSnapshot? { state.withLock { $0.snapshot } }
@@ -159,21 +183,40 @@ public final class Refresher: Sendable {
     /// Runs one refresh, or waits for the one already running and returns its result.
     @discardableResult
     public func refreshSharing() -> MetricsSnapshot {
-        let (group, leader, collector) = state.withLock { s -> (DispatchGroup, Bool, HistCollector) in
-            if let running = s.flight { return (running, false, s.collector) }
-            let group = DispatchGroup()
-            group.enter()
-            s.flight = group
-            return (group, true, s.collector)
-        }
-        guard leader else {
-            state.withLock { $0.sharing += 1 }
+        switch joinFlight() {
+        case .led(let group, let collector):
+            return fly(group, collector)
+        case .joined(let group):
             group.wait()
             return state.withLock { s in
                 s.sharing -= 1
                 return s.snapshot!
             }
         }
+    }
+
+    private enum Flight {
+        /// A refresh this caller must run (`fly`): the group is left when it is done.
+        case led(DispatchGroup, HistCollector)
+        /// The refresh already running, counted in `sharing` until the joiner is done waiting.
+        case joined(DispatchGroup)
+    }
+
+    private func joinFlight() -> Flight {
+        state.withLock { s in
+            if let running = s.flight {
+                s.sharing += 1
+                return .joined(running)
+            }
+            let group = DispatchGroup()
+            group.enter()
+            s.flight = group
+            return .led(group, s.collector)
+        }
+    }
+
+    /// Builds and publishes the refresh `group` stands for, then ends it.
+    private func fly(_ group: DispatchGroup, _ collector: HistCollector) -> MetricsSnapshot {
         let (snapshot, families, generation) = build(collector)
         state.withLock { $0.beforePublishing }?(snapshot)
         let served = state.withLock { s -> MetricsSnapshot in
