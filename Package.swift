@@ -19,7 +19,9 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         // The system calls the libraries share, in Swift: the one whole-file reader, the
         // filesystem a path is on, the allocator's figures.
-        .target(name: "Platform", dependencies: ["CLinux"]),
+        .target(name: "Platform", dependencies: ["CLinux", "CProcessArguments"]),
+        // argc and argv as the C library hands them over, /proc or not.
+        .target(name: "CProcessArguments"),
         // The one door to tracefs.
         .target(name: "TraceFS", dependencies: ["HistFormat", "Platform"]),
         // A pthread mutex and a value behind one, visible to ThreadSanitizer.

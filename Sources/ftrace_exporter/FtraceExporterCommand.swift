@@ -2,6 +2,7 @@ import Exporter
 import ExporterWeb
 import Exposition
 import Logging
+import Platform
 import TraceFS
 
 #if canImport(Glibc)
@@ -28,7 +29,7 @@ struct FtraceExporterCommand {
     /// `systemctl edit` must not restart forever.
     static func main() {
         let command: FtraceExporterCommand
-        switch FlagParser.parse(Array(CommandLine.arguments.dropFirst())) {
+        switch FlagParser.parse(Array(ProcessArguments.all.dropFirst())) {
         case .success(.help):
             print(help.text, terminator: "")
             return
