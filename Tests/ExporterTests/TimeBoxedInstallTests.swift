@@ -4,6 +4,7 @@ import Foundation
 import Locking
 import Platform
 import Testing
+import TestKit
 import TraceFS
 import TraceFSTesting
 
@@ -185,11 +186,11 @@ import TraceFSTesting
         let gauge = families.first { $0.name == "ftrace_exporter_trigger_set_expiry_timestamp_seconds" }
         #expect(gauge?.metrics.map(\.labels) == [[Label("set", "wakeup_latency")]])
         let started = Date()
-        while try c.status(of: "wakeup_latency").state != .absent, Date().timeIntervalSince(started) < 5 {
+        while try c.status(of: "wakeup_latency").state != .absent, Date().timeIntervalSince(started) < timeBound(5) {
             usleep(20_000)
         }
         #expect(try c.status(of: "wakeup_latency").state == .absent)
-        #expect(Date().timeIntervalSince(started) < 3, "removed within a second or so of its deadline")
+        #expect(Date().timeIntervalSince(started) < timeBound(3), "removed within a second or so of its deadline")
         #expect(removed.withLock { $0 } == 1)
         let after = metrics.families(statuses: c.statuses(), config: c.config, deadlines: c.deadlines.all)
         #expect(after.first { $0.name == "ftrace_exporter_trigger_set_expiry_timestamp_seconds" }?.metrics.isEmpty == true)

@@ -44,7 +44,7 @@ public final class Gate: @unchecked Sendable {
     public func waitForArrivals(_ count: Int, timeout seconds: Double = 10) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = Date().addingTimeInterval(timeBound(seconds))
         while reached < count {
             if !condition.wait(until: deadline) { return false }
         }
@@ -54,7 +54,7 @@ public final class Gate: @unchecked Sendable {
 
 /// Polls `condition` every 10 ms for at most `seconds`; true once it holds.
 public func eventually(within seconds: Double = 5, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
+    let deadline = Date().addingTimeInterval(timeBound(seconds))
     while !condition() {
         if Date() > deadline { return false }
         usleep(10_000)
