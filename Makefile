@@ -9,7 +9,7 @@ DIST := dist
 IMAGE ?= ghcr.io/ftrace-exporter/ftrace_exporter:$(VERSION)
 CONTAINER ?= $(shell command -v docker >/dev/null 2>&1 && echo docker || echo podman)
 
-.PHONY: all build debug deps test unit-test sanitize fuzz vm-test soak release-static dist image bench demo update-golden run check-config clean
+.PHONY: all build debug deps test unit-test sanitize fuzz vm-test deb deb-test soak release-static dist image bench demo update-golden run check-config clean
 
 all: build
 
@@ -25,7 +25,7 @@ debug: deps
 ## test: everything CI runs: unit and fixture tests, goldens checked by promtool, the test suite
 ## again under AddressSanitizer and ThreadSanitizer, then the scenarios on real Debian 6.1 and
 ## 6.12 kernels under qemu.
-test: unit-test sanitize vm-test
+test: unit-test sanitize vm-test deb-test
 
 unit-test: deps
 	@scripts/timed "swift test" $(SWIFT) test
@@ -70,6 +70,17 @@ dist: release-static
 	if echo "$$libs" | grep -qE ' (swift-runtime|-) '; then \
 	  rm -f $(DIST)/ftrace_exporter; echo "dist: the binary needs libraries no Debian package provides (above)" >&2; exit 1; \
 	fi
+
+## deb: the Debian package $(DIST)/ftrace-exporter_$(VERSION)_amd64.deb (scripts/build-deb): the
+## dist binary in /usr/bin, the hardened unit, the default configuration as a conffile, a postinst
+## that makes the admin token and enables nothing. `dpkg -i` it, then `systemctl enable --now
+## ftrace_exporter`.
+deb: dist
+	@scripts/build-deb $(DIST)/ftrace_exporter $(DIST)
+
+## deb-test: lintian, then install, reinstall, remove and purge in a clean bookworm root.
+deb-test: deb
+	@scripts/timed "Debian package (lintian; install and purge in a bookworm root)" scripts/check-deb $(DIST)/ftrace-exporter_$(VERSION)_amd64.deb
 
 ## image: the container image from deploy/container/Containerfile with docker (or podman:
 ## CONTAINER=podman), tagged $(IMAGE). The build context is $(DIST)/, which holds only the binary.
