@@ -190,6 +190,9 @@ public enum LabelDecoder: String, Sendable, Equatable, CaseIterable {
     case device
     /// `sched_switch`'s `prev_state` as the letters `ps` shows (`R`, `S`, `D`, ...; `R+` preempted).
     case taskState = "task_state"
+    /// A system call's negative return value as the error's name (`-2` is `ENOENT`); any
+    /// other value as its signed decimal.
+    case errno
 }
 
 public struct ValueMapping: Sendable, Equatable {

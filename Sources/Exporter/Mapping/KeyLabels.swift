@@ -27,7 +27,17 @@ enum KeyLabels {
         switch decoder {
         case .device: return "\(number >> 20):\(number & 0xFFFFF)"
         case .taskState: return taskState(number)
+        case .errno: return errnoName(Int64(bitPattern: number))
         }
+    }
+
+    /// `-2` as `ENOENT`. The kernel prints a signed field as its u64 bit pattern, and the
+    /// decoder takes both.
+    static func errnoName(_ value: Int64) -> String {
+        guard value < 0, value >= -4095 else { return String(value) }
+        let number = Int(-value)
+        if number < errnoNames.count, !errnoNames[number].isEmpty { return errnoNames[number] }
+        return kernelInternalErrnoNames[number] ?? String(value)
     }
 
     static func unsignedNumber(_ key: KeyValue) -> UInt64? {
