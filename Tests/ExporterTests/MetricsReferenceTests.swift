@@ -29,6 +29,8 @@ import TraceFSTesting
          "{ call_site: [ffffffff81234567] seq_read_iter                                 } hitcount:          1  bytes_req:         64  bytes_alloc:         64"),
         (EventName(system: "sched", event: "sched_switch"), "hist:keys=cpu,prev_state:vals=hitcount:size=4096",
          "{ cpu:          0, prev_state:          1 } hitcount:          5"),
+        (EventName(system: "raw_syscalls", event: "sys_exit"), "hist:keys=id.syscall,ret:vals=hitcount:size=4096 if ret < 0",
+         "{ id: sys_openat                    [257], ret: 18446744073709551614 } hitcount:          3"),
     ]
 
     /// The exposition with every preset installed and holding data, a discovered table with an

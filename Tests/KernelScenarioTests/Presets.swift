@@ -11,6 +11,7 @@ enum Presets {
         case "irq_handler_duration": "ftrace_irq_handler_duration_seconds_count"
         case "kmalloc_by_call_site": "ftrace_kmalloc_calls_total"
         case "context_switches": "ftrace_context_switches_total"
+        case "syscall_errors": "ftrace_syscall_errors_total"
         default: nil
         }
     }
@@ -34,6 +35,8 @@ enum Presets {
         case "block_io_latency":
             "for i in 1 2 3; do echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/nullb0 of=/dev/null bs=4096 count=500 2>/dev/null; done"
         case "irq_handler_duration": "for i in $(seq 50); do echo \"irq load $i\" > /dev/console; done"
+        // openat of a file that does not exist: ENOENT.
+        case "syscall_errors": "for i in $(seq 100); do cat /nonexistent-ftrace-exporter 2>/dev/null; done"
         default: "for i in $(seq 100); do echo x | cat >/dev/null; done"
         }
     }

@@ -54,6 +54,10 @@ extension Scenario {
             let total = totals[set] ?? 0
             check(total > 0, "together with the others, \(set) produces data (\(Presets.family(set) ?? "?") = \(whole(total)))")
         }
+        if sets.contains("syscall_errors") {
+            let failedOpens = try exporter.scrape().sum("ftrace_syscall_errors_total", ["errno": "ENOENT"])
+            check(failedOpens > 0, "syscall_errors names the error: opening a missing file counts as errno=\"ENOENT\" (\(whole(failedOpens)))")
+        }
         // Enough data for the dashboards' 20s rate windows.
         let rest = Double(vm.allPresetsSeconds) - Date().timeIntervalSince(allInstalled)
         if rest > 0 {
