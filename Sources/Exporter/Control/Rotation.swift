@@ -36,7 +36,7 @@ extension TriggerController {
     /// caller's last look and the removal is not counted.
     public func rotate(_ name: String) throws(ControlError) -> RotationReport {
         guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
-        return try actionLock.withLock { _ throws(ControlError) in
+        return try actionLock.withLock { () throws(ControlError) in
             let bookkeeping = set.bookkeepingTriggers
             let current = try confirmedStatus(set)
             let present = zip(set.triggers, current.triggers).filter { $0.0.isBookkeeping }.allSatisfy { $0.1.present }

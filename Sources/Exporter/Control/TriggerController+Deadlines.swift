@@ -38,7 +38,7 @@ extension TriggerController {
     /// An `install_on_start` set found adopted keeps the deadline its install gave it.
     func installOnStart(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
         try requireFeatures(for: set)
-        return try actionLock.withLock { _ throws(ControlError) in
+        return try actionLock.withLock { () throws(ControlError) in
             try install(set, until: deadlines.deadline(of: set.name) ?? set.maxDuration.map { wallClock() + $0 })
         }
     }
@@ -53,7 +53,7 @@ extension TriggerController {
                 continue
             }
             do throws(ControlError) {
-                let removed = try actionLock.withLock { _ throws(ControlError) -> Bool in
+                let removed = try actionLock.withLock { () throws(ControlError) -> Bool in
                     // An install may have set a new deadline since the list was taken.
                     guard let current = deadlines.deadline(of: name), current <= wallClock() else { return false }
                     _ = try remove(set)

@@ -18,7 +18,7 @@ public final class TriggerController: @unchecked Sendable {
     package let fs: any TraceFileSystem
     let logger: Logger
     private let state: Locked<ExporterConfig>
-    let actionLock = Locked(())
+    let actionLock = Lock()
     /// Sets this process installed or adopted: what SIGTERM removes.
     let owned = Locked<Set<String>>([])
     /// When each set's bookkeeping tables were last appended empty (installed or rotated), in
@@ -45,7 +45,7 @@ public final class TriggerController: @unchecked Sendable {
     /// process has in the kernel, or move the instance under it: removing those triggers needs
     /// the exact text that was written, so the old definitions stay until the set is removed.
     public func replaceConfig(_ fresh: ExporterConfig) throws(ReloadConflict) {
-        try actionLock.withLock { _ throws(ReloadConflict) in
+        try actionLock.withLock { () throws(ReloadConflict) in
             let conflicts = ReloadConflict.find(current: config, fresh: fresh, owned: ownedSets)
             if !conflicts.isEmpty { throw ReloadConflict(reasons: conflicts) }
             state.withLock { $0 = fresh }
@@ -69,7 +69,7 @@ public final class TriggerController: @unchecked Sendable {
     /// Linux 6.1 in trigger_start() (seen under the VM scenarios), so every read of tracefs
     /// the exporter makes is kept apart from its own removals.
     public func whileNoActionRuns<T>(_ body: () -> T) -> T {
-        actionLock.withLock { _ in body() }
+        actionLock.withLock { body() }
     }
 
     /// The set as found, for showing: a file that cannot be read shows as absent.
@@ -178,7 +178,7 @@ public final class TriggerController: @unchecked Sendable {
         guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
         try requireFeatures(for: set)
         let lasting = try Self.installDuration(duration, of: set)
-        return try actionLock.withLock { _ throws(ControlError) in
+        return try actionLock.withLock { () throws(ControlError) in
             try install(set, until: lasting.map { wallClock() + $0 })
         }
     }
@@ -360,7 +360,7 @@ public final class TriggerController: @unchecked Sendable {
     @discardableResult
     public func remove(_ name: String) throws(ControlError) -> TriggerSetStatus {
         guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
-        return try actionLock.withLock { _ throws(ControlError) in try remove(set) }
+        return try actionLock.withLock { () throws(ControlError) in try remove(set) }
     }
 
     func remove(_ set: TriggerSet) throws(ControlError) -> TriggerSetStatus {
@@ -442,7 +442,7 @@ public final class TriggerController: @unchecked Sendable {
     public func removeAll() -> [(set: String, error: ControlError?)] {
         config.triggerSets.map { set in
             do throws(ControlError) {
-                _ = try actionLock.withLock { _ throws(ControlError) in try remove(set) }
+                _ = try actionLock.withLock { () throws(ControlError) in try remove(set) }
                 return (set.name, nil)
             } catch {
                 return (set.name, error)
@@ -533,7 +533,7 @@ public final class TriggerController: @unchecked Sendable {
     public func control(_ name: String, _ action: SetControl) throws(ControlError) -> TriggerSetStatus {
         guard let set = config.triggerSet(named: name) else { throw ControlError(.unknownSet(name)) }
         try requireFeatures(for: set)
-        return try actionLock.withLock { _ throws(ControlError) in
+        return try actionLock.withLock { () throws(ControlError) in
             let before = try confirmedStatus(set)
             guard before.triggers.contains(where: \.present) else { throw ControlError(.notInstalled(set.name)) }
             // The kernel re-creates a trigger's variables when parsing a control command, so
