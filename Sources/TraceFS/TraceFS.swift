@@ -72,6 +72,12 @@ public struct TraceFeatures: Equatable, Sendable {
     public var commonStacktrace: Bool
     public var percentAndGraph: Bool
     public var noHitcount: Bool
+    /// kprobe and kretprobe events (`p:`, `r:`; CONFIG_KPROBE_EVENTS).
+    public var kprobeEvents: Bool = false
+    /// fprobe events (`f:`; CONFIG_FPROBE_EVENTS, 6.4+).
+    public var fprobeEvents: Bool = false
+    /// Tracepoint probes with BTF arguments (`t:`; CONFIG_FPROBE_EVENTS, 6.5+).
+    public var tracepointProbes: Bool = false
 }
 
 /// Read access to one tracefs mount (or a fixture tree laid out the same way).
@@ -249,7 +255,11 @@ extension TraceFileReader {
             linearBuckets: mentions(".buckets=size"),
             commonStacktrace: mentions("common_stacktrace"),
             percentAndGraph: mentions(".percent") && mentions(".graph"),
-            noHitcount: mentions("[:nohitcount]")
+            noHitcount: mentions("[:nohitcount]"),
+            // The lines the kernel's own selftests require (tools/testing/selftests/ftrace).
+            kprobeEvents: exists("kprobe_events") || mentions("p[:[<group>/][<event>]] <place> [<args>]"),
+            fprobeEvents: mentions("f[:[<group>/][<event>]] <func-name>[%return] [<args>]"),
+            tracepointProbes: mentions("t[:[<group>/][<event>]] <tracepoint> [<args>]")
         )
     }
 }

@@ -38,7 +38,8 @@ enum HealthFamilies {
             ("hist_triggers", features.histTriggers), ("synthetic_events", features.syntheticEvents),
             ("error_log", features.errorLog), ("linear_buckets", features.linearBuckets),
             ("common_stacktrace", features.commonStacktrace), ("percent_graph", features.percentAndGraph),
-            ("nohitcount", features.noHitcount),
+            ("nohitcount", features.noHitcount), ("kprobe_events", features.kprobeEvents),
+            ("fprobe_events", features.fprobeEvents), ("tracepoint_probes", features.tracepointProbes),
         ]
         for (name, on) in list {
             f.add(feature, help: help, type: .gauge, labels: [Label("feature", name)], value: .gauge(on ? 1 : 0))
