@@ -27,15 +27,26 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
         public var syntheticEvents: Bool
         /// The `error_log` files (5.2+).
         public var errorLog: Bool
+        /// `CONFIG_KPROBE_EVENTS`: `kprobe_events`, `p:` and `r:` probes.
+        public var kprobeEvents: Bool
+        /// `CONFIG_FPROBE_EVENTS` (6.4+): `f:` and `t:` probes, which 6.1 lacks.
+        public var fprobeEvents: Bool
 
-        public init(histTriggers: Bool = true, syntheticEvents: Bool = true, errorLog: Bool = true) {
+        public init(
+            histTriggers: Bool = true, syntheticEvents: Bool = true, errorLog: Bool = true, kprobeEvents: Bool = true,
+            fprobeEvents: Bool = false
+        ) {
             self.histTriggers = histTriggers
             self.syntheticEvents = syntheticEvents
             self.errorLog = errorLog
+            self.kprobeEvents = kprobeEvents
+            self.fprobeEvents = fprobeEvents
         }
 
         /// Everything a Debian 6.1 kernel has.
         public static let full = Features()
+        /// Everything a Debian 6.12 kernel has that the model knows: 6.1's, and fprobes.
+        public static let withFprobes = Features(fprobeEvents: true)
         /// A kernel built without `CONFIG_HIST_TRIGGERS` (and so without synthetic events).
         public static let noHistTriggers = Features(histTriggers: false, syntheticEvents: false, errorLog: true)
     }
@@ -138,13 +149,13 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
         lock.withLock { ignoredWrites.insert(Self.normalize(relativePath)) }
     }
 
-    /// Like ``ignoreNextWrite(_:)``, for the next removal (a `!` command) only: writes that
+    /// Like ``ignoreNextWrite(_:)``, for the next removal (a `!` command, or `-:` for a dynamic event) only: writes that
     /// add go through until then.
     public func ignoreNextRemoval(_ relativePath: String) {
         lock.withLock { ignoredRemovals.insert(Self.normalize(relativePath)) }
     }
 
-    /// Like ``failNext(_:with:errorLog:)``, for the next append that is not a removal (a `!`
+    /// Like ``failNext(_:with:errorLog:)``, for the next append that is not a removal (a `!` or `-:`
     /// command): removals go through until then, so the second half of a remove-and-add fails.
     public func failNextAddition(_ relativePath: String, with errno: Int32, errorLog: String? = nil) {
         lock.withLock { pendingAdditionFaults[Self.normalize(relativePath)] = (errno, errorLog) }
@@ -262,7 +273,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
         try lock.withLock { () throws(TraceFSError) in
             var result: Int32 = 0
             if ignoredWrites.remove(Self.normalize(relativePath)) != nil
-                || text.hasPrefix("!") && ignoredRemovals.remove(Self.normalize(relativePath)) != nil
+                || (text.hasPrefix("!") || text.hasPrefix("-:")) && ignoredRemovals.remove(Self.normalize(relativePath)) != nil
             {
                 writeLog.append((relativePath, text, 0))
                 return
@@ -351,7 +362,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
             if let message = fault.message { logInjected(message, path: key, text: text) }
             throw KernelFailure(fault.errno)
         }
-        if !text.hasPrefix("!"), let fault = pendingAdditionFaults.removeValue(forKey: key) {
+        if !text.hasPrefix("!") && !text.hasPrefix("-:"), let fault = pendingAdditionFaults.removeValue(forKey: key) {
             if let message = fault.message { logInjected(message, path: key, text: text) }
             throw KernelFailure(fault.errno)
         }
@@ -389,6 +400,8 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
             try state.writeSynthetic(text)
         case .dynamicEvents:
             try state.writeDynamic(text)
+        case .kprobeEvents:
+            try state.writeDynamic(text, kprobeOnly: true)
         case .errorLog, .filter:
             break
         case .traceClock(let instance):
@@ -408,7 +421,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
 
     enum Node {
         case directory([String])
-        case readme, syntheticEvents, dynamicEvents
+        case readme, syntheticEvents, dynamicEvents, kprobeEvents
         case errorLog(TraceInstance)
         case traceClock(TraceInstance)
         case trigger(TraceInstance, EventName)
@@ -440,15 +453,19 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
             if features.errorLog { names.append("error_log") }
             if top {
                 names += ["README", "instances"]
-                if features.syntheticEvents { names += ["synthetic_events", "dynamic_events"] }
+                if features.syntheticEvents || features.kprobeEvents { names.append("dynamic_events") }
+                if features.syntheticEvents { names.append("synthetic_events") }
+                if features.kprobeEvents { names.append("kprobe_events") }
             }
             return .directory(names)
         case ["README"] where top:
             return .readme
         case ["synthetic_events"] where top && features.syntheticEvents:
             return .syntheticEvents
-        case ["dynamic_events"] where top && features.syntheticEvents:
+        case ["dynamic_events"] where top && (features.syntheticEvents || features.kprobeEvents):
             return .dynamicEvents
+        case ["kprobe_events"] where top && features.kprobeEvents:
+            return .kprobeEvents
         case ["error_log"] where features.errorLog:
             return .errorLog(instance)
         case ["trace_clock"]:
@@ -486,7 +503,9 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
         case .directory: return nil
         case .readme: return state.readme()
         case .syntheticEvents: return state.synthetics.map(\.readBack).joined()
-        case .dynamicEvents: return state.synthetics.map { "s:synthetic/" + $0.readBack }.joined()
+        case .dynamicEvents:
+            return state.probes.map(\.readBack).joined() + state.synthetics.map { "s:synthetic/" + $0.readBack }.joined()
+        case .kprobeEvents: return state.probes.filter { $0.letter == "p" || $0.letter == "r" }.map(\.readBack).joined()
         case .errorLog(let instance): return state.instances[instance]?.errorLog.rendered ?? ""
         case .traceClock(let instance): return state.traceClockFile(instance: instance)
         case .trigger(let instance, let event): return state.triggerFile(event: event, instance: instance)

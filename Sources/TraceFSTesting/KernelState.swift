@@ -81,6 +81,7 @@ struct KernelState: Sendable {
     var formats: [EventName: String] = [:]
     var fieldCache: [EventName: [EventFormat.Field]] = [:]
     var synthetics: [SyntheticEvent] = []
+    var probes: [ProbeEvent] = []
     var instances: [TraceInstance: InstanceState] = [.topLevel: InstanceState()]
     var tables: [Int: HistTable] = [:]
     var groups: [String: NamedGroup] = [:]
@@ -107,6 +108,7 @@ struct KernelState: Sendable {
     func eventExists(_ event: EventName, in instance: TraceInstance) -> Bool {
         guard instances[instance] != nil else { return false }
         if formats[event] != nil { return true }
+        if probes.contains(where: { $0.event == event }) { return true }
         return event.system == "synthetic" && synthetic(named: event.event) != nil
     }
 
@@ -116,13 +118,14 @@ struct KernelState: Sendable {
         if features.syntheticEvents {
             all += synthetics.map { EventName(system: "synthetic", event: $0.name) }
         }
+        all += probes.map(\.event)
         return all.sorted()
     }
 
     func format(of event: EventName) -> String? {
         if let f = formats[event] { return f }
         if event.system == "synthetic", let s = synthetic(named: event.event) { return s.format }
-        return nil
+        return probes.first { $0.event == event }?.format
     }
 
     func fields(of event: EventName) -> [EventFormat.Field]? {
@@ -427,16 +430,23 @@ struct KernelState: Sendable {
         }
     }
 
-    /// `dynamic_events`, as far as synthetic events go: `s:[synthetic/]name fields` and
-    /// `-:[synthetic/]name`. Probe kinds (`p:`, `r:`, `e:`) are not modelled and give EINVAL.
-    mutating func writeDynamic(_ text: String) throws(KernelFailure) {
+    /// `dynamic_events` (or `kprobe_events`, `kprobeOnly`): `s:[synthetic/]name fields`,
+    /// probes (`p:`, `r:`, and `f:`, `t:` where the kernel has fprobes) and `-:[group/]name`.
+    /// Event probes (`e:`) are not modelled and give EINVAL.
+    mutating func writeDynamic(_ text: String, kprobeOnly: Bool = false) throws(KernelFailure) {
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = Substring(raw)
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
             var command = line.kernelTrimmed
             if command.isEmpty { continue }
             let remove = command.hasPrefix("-:")
-            guard remove || command.hasPrefix("s:") else { throw KernelFailure(EINVAL) }
+            if remove, try removeProbe(command.dropFirst(2)) { continue }
+            if remove && kprobeOnly { throw KernelFailure(ENOENT) }
+            if !remove && !command.hasPrefix("s:") {
+                try writeProbe(command, kprobeOnly: kprobeOnly)
+                continue
+            }
+            if kprobeOnly { throw KernelFailure(EINVAL) }
             command.removeFirst(2)
             if command.hasPrefix("synthetic/") { command.removeFirst("synthetic/".count) }
             try writeSynthetic(remove ? "!" + command : command)
@@ -506,14 +516,21 @@ struct KernelState: Sendable {
     }
 
     func readme() -> String {
-        KernelText.readme.filter { part in
+        var lines: [Substring] = []
+        for part in KernelText.readme {
             switch part.feature {
-            case nil: return true
-            case .errorLog: return features.errorLog
-            case .syntheticEvents: return features.syntheticEvents
-            case .histTriggers: return features.histTriggers
+            case nil: break
+            case .errorLog: if !features.errorLog { continue }
+            case .syntheticEvents: if !features.syntheticEvents { continue }
+            case .histTriggers: if !features.histTriggers { continue }
+            case .kprobeEvents: if !features.kprobeEvents { continue }
             }
-        }.map { $0.line + "\n" }.joined()
+            lines.append(part.line)
+            if features.fprobeEvents && part.line.hasPrefix("\t           r[maxactive][:[<group>/][<event>]]") {
+                lines += KernelText.fprobeReadmeLines.map { Substring($0) }
+            }
+        }
+        return lines.map { $0 + "\n" }.joined()
     }
 }
 

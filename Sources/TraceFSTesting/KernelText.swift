@@ -5,7 +5,7 @@ import Platform
 /// fixture tree (`Tests/Fixtures`) the tests use too.
 enum KernelText {
     /// What a README line needs to be printed.
-    enum ReadmeFeature { case errorLog, syntheticEvents, histTriggers }
+    enum ReadmeFeature { case errorLog, syntheticEvents, histTriggers, kprobeEvents }
 
     /// `Tests/Fixtures`, from this file's place in the package.
     static let fixtures: String = {
@@ -22,12 +22,19 @@ enum KernelText {
     /// each such part, and how many lines it has.
     static let featureParts: [(feature: ReadmeFeature, firstLine: String, lines: Int)] = [
         (.errorLog, "  error_log\t- error log for failed commands (that support it)", 1),
+        (.kprobeEvents, "\t   Format: p[:[<group>/][<event>]] <place> [<args>]", 2),
         (.syntheticEvents, "\t           s:[synthetic/]<event> <field> [<field>]", 1),
         (.syntheticEvents, "\t    field: <stype> <name>;", 3),
         (.histTriggers, "\t            enable_hist:<system>:<event>", 2),
         (.histTriggers, "\t\t    hist (see below)", 1),
         (.histTriggers, "      hist trigger\t- If set, event hits are aggregated into a hash table", 92),
         (.syntheticEvents, "  events/synthetic_events\t- Create/append/remove/show synthetic events", 3),
+    ]
+
+    /// What a 6.12 README adds after the kretprobe line with CONFIG_FPROBE_EVENTS.
+    static let fprobeReadmeLines = [
+        "\t           f[:[<group>/][<event>]] <func-name>[%return] [<args>]",
+        "\t           t[:[<group>/][<event>]] <tracepoint> [<args>]",
     ]
 
     /// The captured README (corpus/95), each line tagged with the feature it needs.

@@ -680,7 +680,7 @@ private func event(_ text: String) -> EventName { EventName(text)! }
             }
         }
         #expect(files > 100)
-        #expect(try fake.list("") == ["README", "dynamic_events", "error_log", "events", "instances", "synthetic_events", "trace_clock"])
+        #expect(try fake.list("") == ["README", "dynamic_events", "error_log", "events", "instances", "kprobe_events", "synthetic_events", "trace_clock"])
         #expect(try fake.list("instances/x") == ["error_log", "events", "trace_clock"])
         #expect(try fake.list("events/kmem/kmalloc") == ["enable", "filter", "format", "hist", "id", "trigger"])
         #expect(errnoOf { _ = try fake.read("events/kmem/nosuch/trigger") } == ENOENT)
