@@ -9,7 +9,8 @@ enum StatusJSON {
             ("hist_triggers", .bool(f.histTriggers)), ("synthetic_events", .bool(f.syntheticEvents)),
             ("error_log", .bool(f.errorLog)), ("linear_buckets", .bool(f.linearBuckets)),
             ("common_stacktrace", .bool(f.commonStacktrace)), ("percent_graph", .bool(f.percentAndGraph)),
-            ("nohitcount", .bool(f.noHitcount)),
+            ("nohitcount", .bool(f.noHitcount)), ("kprobe_events", .bool(f.kprobeEvents)),
+            ("fprobe_events", .bool(f.fprobeEvents)), ("tracepoint_probes", .bool(f.tracepointProbes)),
         ])
     }
 
@@ -38,6 +39,9 @@ enum StatusJSON {
             ("supported", .bool(unsupportedReason == nil)),
             ("unsupported_reason", unsupportedReason.map(JSON.string) ?? .null),
             ("paused", .bool(status.triggers.contains { $0.present && $0.paused })),
+            ("probe_events", .array(status.probeEvents.map {
+                .object([("event", .string($0.event.description)), ("kind", .string($0.kind)), ("present", .bool($0.present))])
+            })),
             ("synthetic_events", .array(status.syntheticEvents.map {
                 .object([("name", .string($0.name)), ("present", .bool($0.present))])
             })),

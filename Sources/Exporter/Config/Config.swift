@@ -105,11 +105,14 @@ public struct DiscoveryConfig: Sendable, Equatable {
     public var rescanInterval: Double
 }
 
-/// A named group of synthetic events and triggers installed and removed together.
+/// A named group of probe events, synthetic events and triggers installed and removed together.
 public struct TriggerSet: Sendable, Equatable {
     public var name: String
     public var description: String
     public var installOnStart: Bool
+    /// Definitions written to `dynamic_events` (or `kprobe_events`) before anything else,
+    /// e.g. `p:ftrace_exporter_fsync vfs_fsync_range`.
+    public var probeEvents: [ProbeEventDefinition] = []
     /// Definitions written to `synthetic_events`, e.g. `fte_wakeup_lat u64 lat`.
     public var syntheticEvents: [SyntheticEventDefinition]
     /// In install order; removal runs in reverse.
@@ -132,6 +135,48 @@ public struct TriggerSet: Sendable, Equatable {
 extension TriggerDefinition {
     /// A trigger without a metric that defines variables or runs an action.
     public var isBookkeeping: Bool { metric == nil && (!info.variables.isEmpty || !info.actions.isEmpty) }
+}
+
+/// A kprobe, kretprobe, fprobe or tracepoint probe the set defines.
+public struct ProbeEventDefinition: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// `p:`, on a function's entry (or an offset into it).
+        case kprobe
+        /// `r:`, on a function's return.
+        case kretprobe
+        /// `f:`, on a function's entry, or its return with `%return` (6.4+, CONFIG_FPROBE_EVENTS).
+        case fprobe
+        /// `t:`, on a tracepoint, with BTF arguments (6.4+, CONFIG_FPROBE_EVENTS).
+        case tracepointProbe
+
+        /// The letter that starts a definition and its read-back.
+        public var letter: Character {
+            switch self {
+            case .kprobe: return "p"
+            case .kretprobe: return "r"
+            case .fprobe: return "f"
+            case .tracepointProbe: return "t"
+            }
+        }
+
+        /// The group the kernel gives an event whose definition names none.
+        public var defaultGroup: String {
+            switch self {
+            case .kprobe, .kretprobe: return "kprobes"
+            case .fprobe: return "fprobes"
+            case .tracepointProbe: return "tracepoints"
+            }
+        }
+    }
+
+    public var kind: Kind
+    /// The event it makes: `events/<group>/<name>`.
+    public var event: EventName
+    /// The exact text written.
+    public var text: String
+
+    /// What removes it: `-:<group>/<name>`.
+    public var removal: String { "-:\(event.system)/\(event.event)" }
 }
 
 public struct SyntheticEventDefinition: Sendable, Equatable {

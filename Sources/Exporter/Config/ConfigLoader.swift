@@ -123,6 +123,7 @@ public enum ConfigLoader {
         var seenNames: Set<String> = []
         var familyOwners: [String: String] = [:]
         var syntheticOwners: [String: String] = [:]
+        var probeOwners: [EventName: String] = [:]
         for setField in try top["trigger_sets"]?.sequence() ?? [] {
             let set = try loadTriggerSet(setField)
             let nameField = try setField.mapping(.triggerSet)["name"] ?? setField
@@ -132,6 +133,12 @@ public enum ConfigLoader {
                     throw setField.error("synthetic event '\(s.name)' is also defined by trigger set '\(other)'; synthetic events are global, give each a unique name")
                 }
                 syntheticOwners[s.name] = set.name
+            }
+            for p in set.probeEvents {
+                if let other = probeOwners[p.event] {
+                    throw setField.error("probe event '\(p.event)' is also defined by trigger set '\(other)'; probe events are global, give each a unique name")
+                }
+                probeOwners[p.event] = set.name
             }
             for (index, trigger) in set.triggers.enumerated() {
                 let key = TriggerOwnerKey(event: trigger.event, identity: trigger.info.identity)
@@ -189,6 +196,20 @@ public enum ConfigLoader {
         }
         let breaker = try m["breaker"].map(loadBreaker)
 
+        var probes: [ProbeEventDefinition] = []
+        for p in try m["probe_events"]?.sequence() ?? [] {
+            let text = try p.string()
+            switch ProbeEventSyntax.parse(text) {
+            case .success(let definition):
+                if probes.contains(where: { $0.event == definition.event }) {
+                    throw p.error("probe event '\(definition.event)' is defined twice; the kernel would refuse the second (EEXIST)")
+                }
+                probes.append(definition)
+            case .failure(let problem):
+                throw p.error("\(problem.message) (got '\(text)')")
+            }
+        }
+
         var synthetic: [SyntheticEventDefinition] = []
         for s in try m["synthetic_events"]?.sequence() ?? [] {
             let text = try s.string()
@@ -215,7 +236,7 @@ public enum ConfigLoader {
             triggers.append(trigger)
         }
         return TriggerSet(
-            name: name, description: description, installOnStart: installOnStart, syntheticEvents: synthetic, triggers: triggers,
+            name: name, description: description, installOnStart: installOnStart, probeEvents: probes, syntheticEvents: synthetic, triggers: triggers,
             maxDuration: maxDuration, breaker: breaker)
     }
 

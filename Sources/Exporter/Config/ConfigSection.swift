@@ -25,7 +25,7 @@ enum ConfigSection: String, CaseIterable, Sendable {
         case .discovery: return ["enabled", "series_limit", "pid_labels", "rescan_interval"]
         case .lifecycle: return ["on_start", "remove_on_exit", "repair"]
         case .rotation: return ["enabled", "high_water_mark", "check_interval"]
-        case .triggerSet: return ["name", "description", "install_on_start", "max_duration", "breaker", "synthetic_events", "triggers"]
+        case .triggerSet: return ["name", "description", "install_on_start", "max_duration", "breaker", "probe_events", "synthetic_events", "triggers"]
         case .breaker: return ["max_events_per_second", "for", "action"]
         case .trigger: return ["event", "command", "metric"]
         case .metric:

@@ -33,9 +33,15 @@ public struct PlannedWrite: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The writes that install or remove a trigger set, in the order the kernel requires:
-/// synthetic events before the triggers that use them, triggers in the listed order;
-/// removal in reverse, with `!` and the exact text that was written.
+/// probe events, then synthetic events, before the triggers that use them, triggers in the
+/// listed order; removal in reverse, with `!` and the exact text that was written (`-:` and
+/// the event for probes).
 public enum InstallPlan {
+    /// Where probe events are written: `dynamic_events` (5.0+), which takes every kind;
+    /// kernels without it have only `kprobe_events`.
+    public static let probeFile = "dynamic_events"
+    public static let legacyProbeFile = "kprobe_events"
+
     /// At start, before any set: a named instance is made (when missing) and held while the
     /// exporter runs (`InstanceLock`).
     public static func start(instance: TraceInstance) -> [PlannedWrite] {
@@ -50,8 +56,9 @@ public enum InstallPlan {
         return [PlannedWrite(path: "instances/\(name)", action: .removeInstance)]
     }
 
-    public static func install(_ set: TriggerSet, instance: TraceInstance) -> [PlannedWrite] {
+    public static func install(_ set: TriggerSet, instance: TraceInstance, probeFile: String = probeFile) -> [PlannedWrite] {
         var writes: [PlannedWrite] = []
+        for p in set.probeEvents { writes.append(PlannedWrite(path: probeFile, action: .append(text: p.text))) }
         for s in set.syntheticEvents { writes.append(PlannedWrite(path: "synthetic_events", action: .append(text: s.text))) }
         for t in set.triggers {
             writes.append(PlannedWrite(path: triggerPath(t, instance), action: .append(text: t.command)))
@@ -59,7 +66,7 @@ public enum InstallPlan {
         return writes
     }
 
-    public static func remove(_ set: TriggerSet, instance: TraceInstance) -> [PlannedWrite] {
+    public static func remove(_ set: TriggerSet, instance: TraceInstance, probeFile: String = probeFile) -> [PlannedWrite] {
         var writes: [PlannedWrite] = []
         for t in set.triggers.reversed() {
             writes.append(PlannedWrite(path: triggerPath(t, instance), action: .append(text: "!" + t.command)))
@@ -67,6 +74,7 @@ public enum InstallPlan {
         for s in set.syntheticEvents.reversed() {
             writes.append(PlannedWrite(path: "synthetic_events", action: .append(text: "!" + s.name)))
         }
+        for p in set.probeEvents.reversed() { writes.append(PlannedWrite(path: probeFile, action: .append(text: p.removal))) }
         return writes
     }
 

@@ -25,7 +25,7 @@ public struct ReloadConflict: Error, Sendable, CustomStringConvertible {
                 continue
             }
             if !old.writesSameKernelState(as: new) {
-                reasons.append("trigger set '\(name)' is installed and the new configuration changes its triggers or synthetic events: "
+                reasons.append("trigger set '\(name)' is installed and the new configuration changes its triggers, synthetic or probe events: "
                     + "remove it first (POST /api/v1/trigger-sets/\(name)/remove), then reload and install it again")
             }
         }
@@ -34,10 +34,11 @@ public struct ReloadConflict: Error, Sendable, CustomStringConvertible {
 }
 
 extension TriggerSet {
-    /// Same synthetic events and triggers, in the same order: what was written can be
-    /// removed with the new definition's text. Descriptions and metric mappings may differ.
+    /// Same probe events, synthetic events and triggers, in the same order: what was written
+    /// can be removed with the new definition's text. Descriptions and metric mappings may differ.
     func writesSameKernelState(as other: TriggerSet) -> Bool {
-        syntheticEvents.map(\.text) == other.syntheticEvents.map(\.text)
+        probeEvents.map(\.text) == other.probeEvents.map(\.text)
+            && syntheticEvents.map(\.text) == other.syntheticEvents.map(\.text)
             && triggers.map { "\($0.event) \($0.command)" } == other.triggers.map { "\($0.event) \($0.command)" }
     }
 }

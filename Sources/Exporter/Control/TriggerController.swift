@@ -74,7 +74,8 @@ public final class TriggerController: @unchecked Sendable {
 
     /// The set as found, for showing: a file that cannot be read shows as absent.
     func status(_ set: TriggerSet) -> TriggerSetStatus {
-        status(set, lines: histTriggerLines, definedSynthetic: syntheticEventNames())
+        status(set, lines: histTriggerLines, definedSynthetic: syntheticEventNames(),
+               definedProbes: set.probeEvents.isEmpty ? [] : probeEventNames())
     }
 
     /// The set as found, for an action to decide on: a file that cannot be read (other than
@@ -86,13 +87,16 @@ public final class TriggerController: @unchecked Sendable {
             for trigger in set.triggers where lines[trigger.event] == nil {
                 lines[trigger.event] = try readHistTriggerLines(trigger.event)
             }
-            return status(set, lines: { lines[$0] ?? [] }, definedSynthetic: try readSyntheticEventNames())
+            return status(set, lines: { lines[$0] ?? [] }, definedSynthetic: try readSyntheticEventNames(),
+                          definedProbes: set.probeEvents.isEmpty ? [] : try readProbeEventNames())
         } catch {
             throw ControlError(.unreadable(error))
         }
     }
 
-    private func status(_ set: TriggerSet, lines histTriggerLines: (EventName) -> [TriggerFile.Line], definedSynthetic: Set<String>) -> TriggerSetStatus {
+    private func status(
+        _ set: TriggerSet, lines histTriggerLines: (EventName) -> [TriggerFile.Line], definedSynthetic: Set<String>, definedProbes: Set<EventName>
+    ) -> TriggerSetStatus {
         let config = self.config
         var ownedIdentities: [EventName: [TriggerInfo.Identity]] = [:]
         for s in config.triggerSets {
@@ -114,8 +118,11 @@ public final class TriggerController: @unchecked Sendable {
             }
         }
         let synthetic = set.syntheticEvents.map { TriggerSetStatus.SyntheticEvent(name: $0.name, present: definedSynthetic.contains($0.name)) }
-        let present = triggers.filter(\.present).count + synthetic.filter(\.present).count
-        let total = triggers.count + synthetic.count
+        let probes = set.probeEvents.map {
+            TriggerSetStatus.ProbeEvent(event: $0.event, kind: $0.kind.rawValue, present: definedProbes.contains($0.event))
+        }
+        let present = triggers.filter(\.present).count + synthetic.filter(\.present).count + probes.filter(\.present).count
+        let total = triggers.count + synthetic.count + probes.count
         let state: TriggerSetStatus.State
         if !foreign.isEmpty && present > 0 {
             state = .drifted
@@ -124,48 +131,8 @@ public final class TriggerController: @unchecked Sendable {
         } else {
             state = present == total ? .installed : .partial
         }
-        return TriggerSetStatus(name: set.name, state: state, triggers: triggers, syntheticEvents: synthetic, foreignTriggers: foreign)
-    }
-
-    /// The hist lines of an event's trigger file in our instance, for the status shown (none
-    /// when the file cannot be read).
-    func histTriggerLines(_ event: EventName) -> [TriggerFile.Line] {
-        (try? readHistTriggerLines(event)) ?? []
-    }
-
-    /// The hist lines of an event's trigger file in our instance; none when the event is not
-    /// there (ENOENT), any other failure thrown: a read-back that fails confirms nothing.
-    func readHistTriggerLines(_ event: EventName) throws(TraceFSError) -> [TriggerFile.Line] {
-        let bytes: [UInt8]
-        do {
-            bytes = try fs.readTrigger(event, in: instance)
-        } catch where error.isNotFound {
-            return []
-        }
-        return TriggerFile(bytes).histLines
-    }
-
-    /// The synthetic events defined, for the status shown (none when unreadable).
-    func syntheticEventNames() -> Set<String> {
-        (try? readSyntheticEventNames()) ?? []
-    }
-
-    /// The synthetic events defined; none on a kernel without them (no `synthetic_events`).
-    func readSyntheticEventNames() throws(TraceFSError) -> Set<String> {
-        do {
-            return SyntheticEventsFile(try fs.read("synthetic_events")).names
-        } catch where error.isNotFound {
-            return []
-        }
-    }
-
-    /// A write's read-back, with a failed read turned into the action's error.
-    func readBack<T>(_ write: PlannedWrite, _ read: () throws(TraceFSError) -> T) throws(ControlError) -> T {
-        do {
-            return try read()
-        } catch {
-            throw ControlError(.readBackFailed(write: write, error: error))
-        }
+        return TriggerSetStatus(
+            name: set.name, state: state, triggers: triggers, probeEvents: probes, syntheticEvents: synthetic, foreignTriggers: foreign)
     }
 
     // MARK: Install
@@ -203,15 +170,37 @@ public final class TriggerController: @unchecked Sendable {
         if !set.syntheticEvents.isEmpty && !features.syntheticEvents {
             return "this kernel has no synthetic events: it was built without CONFIG_SYNTH_EVENTS"
         }
+        for probe in set.probeEvents {
+            if let missing = Self.missingProbeSupport(probe.kind, features) { return missing }
+        }
+        if !set.probeEvents.isEmpty && !fs.exists(InstallPlan.probeFile) && !fs.exists(InstallPlan.legacyProbeFile) {
+            return "this kernel offers neither dynamic_events nor kprobe_events to define probe events in"
+        }
         let definedHere = Set(set.syntheticEvents.map(\.name))
+        let probesHere = Set(set.probeEvents.map(\.event))
         var checked: Set<EventName> = []
         for trigger in set.triggers where checked.insert(trigger.event).inserted {
             if trigger.event.system == "synthetic" && definedHere.contains(trigger.event.event) { continue }
+            if probesHere.contains(trigger.event) { continue }
             if !fs.exists("events/\(trigger.event.system)/\(trigger.event.event)") {
                 return "this kernel has no event \(trigger.event): its tracepoint is not built in (a CONFIG option is off) or has another name here"
             }
         }
         return nil
+    }
+
+    /// Why the kernel cannot define a probe of this kind, or nil.
+    static func missingProbeSupport(_ kind: ProbeEventDefinition.Kind, _ features: TraceFeatures) -> String? {
+        switch kind {
+        case .kprobe, .kretprobe:
+            return features.kprobeEvents ? nil : "this kernel has no kprobe events: it was built without CONFIG_KPROBE_EVENTS"
+        case .fprobe:
+            return features.fprobeEvents
+                ? nil : "this kernel has no fprobe events ('f:', 6.4+ with CONFIG_FPROBE_EVENTS): use a kprobe ('p:') and a kretprobe ('r:') instead"
+        case .tracepointProbe:
+            return features.tracepointProbes
+                ? nil : "this kernel has no tracepoint probes ('t:', 6.5+ with CONFIG_FPROBE_EVENTS): trigger on the tracepoint itself"
+        }
     }
 
     public var ownedSets: Set<String> { owned.withLock { $0 } }
@@ -236,6 +225,14 @@ public final class TriggerController: @unchecked Sendable {
                     // Created by someone else in between: fine, it is ours to use.
                 } catch {
                     throw ControlError(.kernelRejected(write: write, errno: error.errnoValue ?? 0, errorLog: nil))
+                }
+            }
+            for (i, probe) in set.probeEvents.enumerated() where !before.probeEvents[i].present {
+                let write = PlannedWrite(path: probeFile, action: .append(text: probe.text))
+                try perform(write, errorLog: "error_log")
+                done.append(write)
+                guard try readBack(write, readProbeEventNames).contains(probe.event) else {
+                    throw ControlError(.notConfirmed(write: write, readBack: String(decoding: (try? fs.read(write.path)) ?? [], as: UTF8.self)))
                 }
             }
             for (i, synthetic) in set.syntheticEvents.enumerated() where !before.syntheticEvents[i].present {
@@ -268,68 +265,6 @@ public final class TriggerController: @unchecked Sendable {
         ])
     }
 
-    /// Undoes writes of a failed install, newest first; reports each outcome.
-    func undo(_ writes: [PlannedWrite], set: TriggerSet) -> [(write: PlannedWrite, result: String)] {
-        var results: [(write: PlannedWrite, result: String)] = []
-        for write in writes.reversed() {
-            let inverse: PlannedWrite
-            switch write.action {
-            case .makeInstance:
-                inverse = PlannedWrite(path: write.path, action: .removeInstance)
-            case .append(let text):
-                if write.path == "synthetic_events" {
-                    let name = text.prefix { $0 != " " && $0 != "\t" }
-                    inverse = PlannedWrite(path: write.path, action: .append(text: "!" + name))
-                } else {
-                    inverse = PlannedWrite(path: write.path, action: .append(text: "!" + text))
-                }
-            case .removeInstance:
-                continue
-            }
-            do {
-                if case .removeInstance = inverse.action {
-                    try removeInstanceDirectory(inverse.path)
-                } else {
-                    try apply(inverse)
-                }
-                // The kernel answers success to removals that match nothing: look again.
-                results.append((inverse, undoneResult(write)))
-            } catch {
-                results.append((inverse, errnoName(error.errnoValue ?? 0)))
-            }
-        }
-        return results
-    }
-
-    /// Whether a write of a failed install is gone from the kernel: "ok", or why not confirmed
-    /// (still there, or the read-back itself failed).
-    private func undoneResult(_ write: PlannedWrite) -> String {
-        let stillThere = "not confirmed: still present after the removal"
-        switch write.action {
-        case .makeInstance, .removeInstance:
-            return fs.exists(write.path) ? stillThere : "ok"
-        case .append(let text) where write.path == "synthetic_events":
-            do {
-                return try readSyntheticEventNames().contains(String(text.prefix { $0 != " " && $0 != "\t" })) ? stillThere : "ok"
-            } catch {
-                return "not confirmed: the read-back failed: \(error)"
-            }
-        case .append(let text):
-            guard let identity = (try? TriggerInfo.parse(text))?.identity else {
-                return "not confirmed: the written text is not a trigger the read-back can match"
-            }
-            let bytes: [UInt8]
-            do {
-                bytes = try fs.read(write.path)
-            } catch where error.isNotFound {
-                return "ok"
-            } catch {
-                return "not confirmed: the read-back failed: \(error)"
-            }
-            return TriggerFile(bytes).contains(identity) ? stillThere : "ok"
-        }
-    }
-
     /// Appends one trigger (recorded in `done` once written, for an undo) and confirms it by
     /// reading the trigger file back.
     func addTrigger(_ trigger: TriggerDefinition, done: inout [PlannedWrite]) throws(ControlError) {
@@ -355,7 +290,7 @@ public final class TriggerController: @unchecked Sendable {
 
     // MARK: Remove
 
-    /// Removes the set; idempotent. Triggers in reverse, then synthetic events, then the
+    /// Removes the set; idempotent. Triggers in reverse, then synthetic events, then probe events, then the
     /// instance when nothing of ours is left in it.
     @discardableResult
     public func remove(_ name: String) throws(ControlError) -> TriggerSetStatus {
@@ -374,6 +309,13 @@ public final class TriggerController: @unchecked Sendable {
             try perform(write, errorLog: "error_log")
             if try readBack(write, readSyntheticEventNames).contains(synthetic.name) {
                 throw ControlError(.notConfirmed(write: write, readBack: String(decoding: (try? fs.read("synthetic_events")) ?? [], as: UTF8.self)))
+            }
+        }
+        for (i, probe) in set.probeEvents.enumerated().reversed() where before.probeEvents[i].present {
+            let write = PlannedWrite(path: probeFile, action: .append(text: probe.removal))
+            try perform(write, errorLog: "error_log")
+            if try readBack(write, readProbeEventNames).contains(probe.event) {
+                throw ControlError(.notConfirmed(write: write, readBack: String(decoding: (try? fs.read(write.path)) ?? [], as: UTF8.self)))
             }
         }
         owned.withLock { _ = $0.remove(set.name) }
@@ -425,7 +367,7 @@ public final class TriggerController: @unchecked Sendable {
 
     /// The kernel drops an instance's last reference from removed variable hists a moment
     /// after the removal returns; rmdir meanwhile answers EBUSY, so try again briefly.
-    private func removeInstanceDirectory(_ path: String) throws(TraceFSError) {
+    func removeInstanceDirectory(_ path: String) throws(TraceFSError) {
         var attempt = 0
         while true {
             do {
@@ -497,9 +439,7 @@ public final class TriggerController: @unchecked Sendable {
         for name in ownedSets.sorted() {
             guard let set = config.triggerSet(named: name) else { continue }
             let current = status(set)
-            guard current.state == .partial || current.state == .drifted, current.triggers.contains(where: { !$0.present })
-                || current.syntheticEvents.contains(where: { !$0.present })
-            else { continue }
+            guard current.state == .partial || current.state == .drifted, current.anyMissing else { continue }
             do throws(ControlError) {
                 let after = try install(name)
                 logger.warning("repaired trigger set changed from outside", metadata: [
@@ -576,7 +516,7 @@ public final class TriggerController: @unchecked Sendable {
         }
     }
 
-    private func apply(_ write: PlannedWrite) throws(TraceFSError) {
+    func apply(_ write: PlannedWrite) throws(TraceFSError) {
         switch write.action {
         case .makeInstance: try fs.makeDirectory(write.path)
         case .removeInstance: try fs.removeDirectory(write.path)

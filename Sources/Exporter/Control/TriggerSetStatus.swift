@@ -5,7 +5,7 @@ public struct TriggerSetStatus: Sendable {
     public enum State: String, Sendable, CaseIterable {
         /// Nothing of the set is in the kernel.
         case absent
-        /// Every synthetic event and trigger of the set is there, and nothing foreign on its events.
+        /// Every probe event, synthetic event and trigger of the set is there, and nothing foreign on its events.
         case installed
         /// Some of the set is there.
         case partial
@@ -28,12 +28,26 @@ public struct TriggerSetStatus: Sendable {
         public var present: Bool
     }
 
+    public struct ProbeEvent: Sendable {
+        public var event: EventName
+        public var kind: String
+        public var present: Bool
+    }
+
     public var name: String
     public var state: State
     public var triggers: [Trigger]
+    public var probeEvents: [ProbeEvent] = []
     public var syntheticEvents: [SyntheticEvent]
     /// Read-back lines of hist triggers on the set's events, in our instance, owned by no set.
     public var foreignTriggers: [String]
 
-    public var anyPresent: Bool { triggers.contains { $0.present } || syntheticEvents.contains { $0.present } }
+    public var anyPresent: Bool {
+        triggers.contains { $0.present } || syntheticEvents.contains { $0.present } || probeEvents.contains { $0.present }
+    }
+
+    /// Something of the set is missing from the kernel.
+    public var anyMissing: Bool {
+        triggers.contains { !$0.present } || syntheticEvents.contains { !$0.present } || probeEvents.contains { !$0.present }
+    }
 }
