@@ -15,6 +15,8 @@ let package = Package(
         .target(name: "HistFormat"),
         // Pure: metric families to Prometheus text 0.0.4 and OpenMetrics 1.0 bytes.
         .target(name: "Exposition"),
+        // Pure: kernel stacks to folded text, pprof protobuf and SVG flame graphs. No I/O.
+        .target(name: "StackFormats"),
         // Linux and glibc headers Swift's Glibc module leaves out (statfs, mallinfo2).
         .systemLibrary(name: "CLinux"),
         // The system calls the libraries share, in Swift: the one whole-file reader, the
@@ -111,6 +113,9 @@ let package = Package(
         ),
         .testTarget(name: "HistFormatTests", dependencies: ["HistFormat"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"]),
+        // The corpus's stack tables through every format; protoc decodes the pprof bytes and
+        // headless Chromium renders the flame graph, whose screenshot zlib inflates.
+        .testTarget(name: "StackFormatsTests", dependencies: ["StackFormats", "HistFormat", "CZlib"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         // The command's flag parsing and --help without running the binary, and what the binary
