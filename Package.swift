@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "Exporter",
             dependencies: [
-                "HistFormat", "Exposition", "TraceFS", "Locking", "Platform", "YAML",
+                "HistFormat", "Exposition", "StackFormats", "TraceFS", "Locking", "Platform", "YAML",
                 .product(name: "Logging", package: "swift-log"),
             ],
             plugins: ["BuildStamp"]
@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "ExporterWeb",
             dependencies: [
-                "Exporter", "Exposition", "HTTPServer", "Locking", "Platform", "TraceFS", "YAML",
+                "Exporter", "Exposition", "HTTPServer", "Locking", "Platform", "StackFormats", "TraceFS", "YAML",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,5 +1,5 @@
 import HistFormat
-import Platform
+import StackFormats
 
 /// Label values for hist keys, one decoder per rendering: what a person would want
 /// to read in a dashboard, not the kernel's padded columns.
@@ -64,68 +64,7 @@ enum KeyLabels {
     }
 
     /// Root first, `;`-separated, offsets dropped: the folded format flame-graph tools read.
-    static func foldedStack(_ frames: [String]) -> String {
-        var out: [UInt8] = []
-        var capacity = frames.count
-        for frame in frames { capacity += frame.utf8.count }
-        out.reserveCapacity(capacity)
-        for frame in frames.reversed() {
-            if !out.isEmpty { out.append(UInt8(ascii: ";")) }
-            appendFunctionName(frame, into: &out)
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `func+0x1f/0x80 [mod]` -> `func [mod]`.
-    static func functionName(_ frame: String) -> String {
-        var out: [UInt8] = []
-        appendFunctionName(frame, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `functionName` as UTF-8 bytes. Kernel symbols are ASCII, where `+` and `[` are
-    /// single bytes and single characters alike; anything else takes the Character path,
-    /// where a combining mark after `+` would make it another character.
-    static func appendFunctionName(_ frame: String, into out: inout [UInt8]) {
-        var frame = frame
-        let handled: Bool = frame.withUTF8 { bytes in
-            guard let base = bytes.baseAddress else { return true }
-            let count = bytes.count
-            // ASCII check a word at a time, then the first `+` and `[`.
-            var high: UInt64 = 0
-            var i = 0
-            while i + 8 <= count {
-                high |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                i += 8
-            }
-            while i < count {
-                high |= UInt64(base[i])
-                i += 1
-            }
-            if high & 0x8080_8080_8080_8080 != 0 { return false }
-            func first(_ byte: UInt8) -> Int { firstOffset(of: byte, in: UnsafeBufferPointer(start: base, count: count)) ?? -1 }
-            let plus = first(UInt8(ascii: "+"))
-            guard plus >= 0 else {
-                out.append(contentsOf: bytes)
-                return true
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<plus]))
-            let bracket = first(UInt8(ascii: "["))
-            if bracket > plus {
-                out.append(UInt8(ascii: " "))
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[bracket...]))
-            }
-            return true
-        }
-        if !handled { out.append(contentsOf: characterFunctionName(frame).utf8) }
-    }
-
-    private static func characterFunctionName(_ frame: String) -> String {
-        guard let plus = frame.firstIndex(of: "+") else { return frame }
-        let name = frame[..<plus]
-        if let bracket = frame.firstIndex(of: "["), bracket > plus { return name + " " + frame[bracket...] }
-        return String(name)
-    }
+    static func foldedStack(_ frames: [String]) -> String { StackFrame.folded(frames) }
 
     /// The numeric value of a key that holds one, for bucketing and exact sums.
     static func number(_ key: KeyValue) -> Double? {
