@@ -124,7 +124,7 @@ public final class HistCollector: @unchecked Sendable {
         defer { if scannedEverything { discoveredFiles = withTables } }
         var discoveryBudget = config.discovery.seriesLimit
         var discoveryOverLimit = 0
-        let discovery = DiscoveryMapper(pidLabels: config.discovery.pidLabels)
+        let discovery = DiscoveryMapper(pidLabels: config.discovery.pidLabels, stackLabels: config.discovery.stackLabels)
         for file in files.sorted() {
             let isOwned = owned[file] != nil
             let fileLabels = [

@@ -101,6 +101,9 @@ public struct DiscoveryConfig: Sendable, Equatable {
     public var seriesLimit: Int
     /// Keep the pid of `.execname` keys as a `pid` label (unbounded; off by default).
     public var pidLabels: Bool
+    /// Keep stack keys as a folded-stack label, a series per distinct stack (unbounded; off by
+    /// default: entries are summed over their stacks, which the stacks endpoint shows instead).
+    public var stackLabels: Bool = false
     /// How often every event is checked for new hist tables; known tables are read every refresh.
     public var rescanInterval: Double
 }

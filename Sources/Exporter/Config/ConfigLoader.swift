@@ -82,6 +82,7 @@ public enum ConfigLoader {
             if let e = m["enabled"] { discovery.enabled = try e.bool() }
             if let s = m["series_limit"] { discovery.seriesLimit = try s.int(minimum: 1) }
             if let p = m["pid_labels"] { discovery.pidLabels = try p.bool() }
+            if let s = m["stack_labels"] { discovery.stackLabels = try s.bool() }
         }
 
         var lifecycle = LifecycleConfig(onStart: .adopt, removeOnExit: true)

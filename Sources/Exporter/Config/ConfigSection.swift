@@ -22,7 +22,7 @@ enum ConfigSection: String, CaseIterable, Sendable {
         switch self {
         case .top: return ["tracefs", "refresh_interval", "discovery", "lifecycle", "rotation", "trigger_sets"]
         case .tracefs: return ["path", "instance"]
-        case .discovery: return ["enabled", "series_limit", "pid_labels", "rescan_interval"]
+        case .discovery: return ["enabled", "series_limit", "pid_labels", "stack_labels", "rescan_interval"]
         case .lifecycle: return ["on_start", "remove_on_exit", "repair"]
         case .rotation: return ["enabled", "high_water_mark", "check_interval"]
         case .triggerSet: return ["name", "description", "install_on_start", "max_duration", "breaker", "probe_events", "synthetic_events", "triggers"]

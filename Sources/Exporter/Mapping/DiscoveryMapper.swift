@@ -10,6 +10,14 @@ struct DiscoveryMapper {
     static let reservedLabels: Set<String> = ["tracefs_instance", "system", "event", "table", "value", "handler", "trigger_set", "le"]
 
     let pidLabels: Bool
+    /// Stack keys as a folded-stack label; without it the key is left out and a table's
+    /// entries that differ only in their stack are summed into one series.
+    let stackLabels: Bool
+
+    init(pidLabels: Bool, stackLabels: Bool = false) {
+        self.pidLabels = pidLabels
+        self.stackLabels = stackLabels
+    }
 
     struct Output {
         var hits: [SeriesBlock] = []
@@ -18,7 +26,8 @@ struct DiscoveryMapper {
         var seriesOverLimit = 0
     }
 
-    /// The label names for the table's keys, in key order (a pid label follows its comm).
+    /// The label names for the table's keys, in key order (a pid label follows its comm; a
+    /// stack key left out has none).
     func keyLabelNames(_ info: TriggerInfo) -> [[String]] {
         var used = DiscoveryMapper.reservedLabels
         func unique(_ wanted: String) -> String {
@@ -37,8 +46,8 @@ struct DiscoveryMapper {
             switch spec.keyKind {
             case .execname: return pidLabels ? [unique("comm"), unique("pid")] : [unique("comm")]
             case .syscall: return [unique("syscall")]
-            case .stacktrace: return [unique("stack")]
-            case .fieldStacktrace: return [unique(sanitizeLabelName(spec.name) + "_stack")]
+            case .stacktrace: return stackLabels ? [unique("stack")] : []
+            case .fieldStacktrace: return stackLabels ? [unique(sanitizeLabelName(spec.name) + "_stack")] : []
             default: return [unique(sanitizeLabelName(spec.name))]
             }
         }
@@ -52,7 +61,7 @@ struct DiscoveryMapper {
     /// so its stable sort finds them in order.
     func map(_ block: HistBlock, baseLabels: [Label], remaining: inout Int) -> Output {
         var columns: [TableSeries.Column] = []
-        for (position, group) in keyLabelNames(block.triggerInfo).enumerated() {
+        for (position, group) in keyLabelNames(block.triggerInfo).enumerated() where !group.isEmpty {
             columns.append(TableSeries.Column(name: group[0], keyPosition: position, source: .value(nil)))
             if group.count > 1 { columns.append(TableSeries.Column(name: group[1], keyPosition: position, source: .pid)) }
         }

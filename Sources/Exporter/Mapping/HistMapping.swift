@@ -29,11 +29,11 @@ public enum HistMapping {
     /// discovery series limit still available, and is used up by discovered tables.
     public static func scrapeFamilies(
         of blocks: [HistBlock], fileLabels: [Label], mapping: MetricMapping? = nil, triggerSet: String = "",
-        pidLabels: Bool = false, discoveryBudget: inout Int
+        pidLabels: Bool = false, stackLabels: Bool = false, discoveryBudget: inout Int
     ) -> [MetricFamily] {
         var families = FamilyBuilder()
         let owner = mapping.map { TableOwner(set: triggerSet, mapping: $0) }
-        let discovery = DiscoveryMapper(pidLabels: pidLabels)
+        let discovery = DiscoveryMapper(pidLabels: pidLabels, stackLabels: stackLabels)
         for block in blocks {
             _ = HistCollector.addTable(
                 block, fileLabels: fileLabels, owner: owner, discovery: discovery,
