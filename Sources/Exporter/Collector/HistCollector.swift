@@ -30,6 +30,9 @@ public final class HistCollector: @unchecked Sendable {
         self.clock = clock
     }
 
+    /// The tables the latest refresh read, for the admin API's table list and stack reads.
+    let listings = TableListings()
+
     /// Where the rotator leaves its latest parse of files that hold only bookkeeping tables.
     private(set) var readings: HistReadings?
 
@@ -121,6 +124,8 @@ public final class HistCollector: @unchecked Sendable {
         if config.discovery.enabled && features.histTriggers { files.formUnion(discoveryCandidates(excluding: ours)) }
 
         var withTables: Set<FileKey> = []
+        var tables: [HistTableListing] = []
+        defer { listings.replace(with: tables) }
         defer { if scannedEverything { discoveredFiles = withTables } }
         var discoveryBudget = config.discovery.seriesLimit
         var discoveryOverLimit = 0
@@ -137,6 +142,7 @@ public final class HistCollector: @unchecked Sendable {
                     let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
                     if let match { ownHits.append(Self.hits(of: block, set: match.set, event: file.event)) }
                     if match == nil && !config.discovery.enabled { continue }
+                    tables.append(HistTableListing(block, instance: file.instance, event: file.event, set: match?.set))
                     _ = Self.addTable(
                         block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
                         discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)
@@ -182,6 +188,7 @@ public final class HistCollector: @unchecked Sendable {
                 let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
                 if let match { ownHits.append(Self.hits(of: block, set: match.set, event: file.event)) }
                 if match == nil && !config.discovery.enabled { continue }
+                tables.append(HistTableListing(block, instance: file.instance, event: file.event, set: match?.set))
                 let result = Self.addTable(
                     block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
                     discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)

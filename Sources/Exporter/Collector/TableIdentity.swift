@@ -1,5 +1,6 @@
 import HistFormat
 import Locking
+import TraceFS
 
 /// A short, stable id for a table: the same trigger gets the same id on every read and
 /// after a restart, whatever its pause state or table size.
@@ -26,6 +27,18 @@ private func computeTableID(_ info: TriggerInfo) -> String {
     text += "|vars=" + identity.variables.map { "\($0.name)=\($0.expression)" }.joined(separator: ",")
     text += "|sort=" + identity.sort.map(\.description).joined(separator: ",")
     text += "|filter=\(identity.filter ?? "")|actions=" + identity.actions.joined(separator: ":")
+    return hashID(text)
+}
+
+/// The id of a table among every table the exporter reads: the same trigger on another event
+/// or in another instance is another table, so its file is part of the id; stable across
+/// reads and restarts like `tableID`, which it starts with so the two are found together.
+func tableID(_ info: TriggerInfo, instance: TraceInstance, event: EventName) -> String {
+    tableID(info) + "-" + hashID("\(instance.label)|\(event)")
+}
+
+/// 8 hex digits of text's 64-bit FNV-1a hash, folded to 32 bits.
+private func hashID(_ text: String) -> String {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in text.utf8 {
         hash ^= UInt64(byte)

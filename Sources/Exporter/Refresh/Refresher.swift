@@ -56,6 +56,9 @@ public final class Refresher: Sendable {
 
     public var refreshInterval: Double { state.withLock { $0.interval } }
 
+    /// The collector refreshes read with: after a reload, the new configuration's.
+    public var collector: HistCollector { state.withLock { $0.collector } }
+
     /// `handler` is given each new snapshot (of a refresh, or rebuilt after an admin action)
     /// before scrapes can see it, on the thread that made it: what every scrape of the snapshot
     /// would otherwise wait for (encoding, compression) is done there, while scrapes are still
