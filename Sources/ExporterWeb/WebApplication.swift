@@ -148,7 +148,8 @@ public final class WebApplication: Sendable {
             ? "<p>The admin API is off (start with <code>--admin.token-file</code> to enable it).</p>"
             : !adminHere
             ? "<p>The admin API is served on its own listener (<code>--admin.listen-address</code>), not on this one.</p>"
-            : "<p>Admin API: <a href=\"/api/v1/status\">/api/v1/status</a>, <a href=\"/api/v1/trigger-sets\">/api/v1/trigger-sets</a> (Bearer token required).</p>"
+            : "<p>Admin API: <a href=\"/api/v1/status\">/api/v1/status</a>, <a href=\"/api/v1/trigger-sets\">/api/v1/trigger-sets</a>, <a href=\"/api/v1/tables\">/api/v1/tables</a> (Bearer token required).</p>"
+        let stackTables = options.adminAuth != nil && adminHere ? stackTablesSection() : ""
         let page = """
             <!DOCTYPE html>
             <html><head><meta charset="utf-8"><title>ftrace_exporter</title></head>
@@ -164,7 +165,7 @@ public final class WebApplication: Sendable {
             <h2>Trigger sets</h2>
             <table border="1" cellpadding="4"><tr><th>set</th><th>state</th><th>description</th></tr>
             \(rows)</table>
-            </body></html>
+            \(stackTables)</body></html>
 
             """
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: .bytes(Array(page.utf8)))
@@ -213,6 +214,7 @@ public final class WebApplication: Sendable {
                 }
             })
         }
+        addTableRoutes(to: router)
         router.add("POST", "/api/v1/remove-all", replying: { [self] request, _ in
             admin(request, action: "remove-all", set: nil) { [self] in
                 let results = controller.removeAll()
@@ -288,6 +290,19 @@ public final class WebApplication: Sendable {
     func admin(
         _ request: HTTPRequest, action: String, set: String?, _ body: @escaping @Sendable () throws(ControlError) -> (Int, JSON)
     ) -> HTTPReply {
+        authorized(request, action: action, set: set) { [self] in
+            do throws(ControlError) {
+                let (code, json) = try body()
+                return finish(request, action, set, code, json)
+            } catch {
+                return finish(request, action, set, error.httpStatus, StatusJSON.error(error))
+            }
+        }
+    }
+
+    /// Authenticates on the server thread (a refusal is answered at once, in JSON), then makes
+    /// the answer on the action queue; the answer counts and logs itself.
+    func authorized(_ request: HTTPRequest, action: String, set: String?, _ answer: @escaping @Sendable () -> HTTPResponse) -> HTTPReply {
         guard let auth = options.adminAuth else {
             return .now(finish(request, action, set, 503, .object([("error", .string("the admin API is disabled; start the exporter with --admin.token-file"))])))
         }
@@ -296,26 +311,24 @@ public final class WebApplication: Sendable {
             response.headers.append(("WWW-Authenticate", "Bearer realm=\"ftrace_exporter\""))
             return .now(response)
         }
-        return onActionQueue({ [self] in
-            do throws(ControlError) {
-                let (code, json) = try body()
-                return finish(request, action, set, code, json)
-            } catch {
-                return finish(request, action, set, error.httpStatus, StatusJSON.error(error))
-            }
-        }, refused: { [self] message in finish(request, action, set, 503, .object([("error", .string(message))])) })
+        return onActionQueue(answer, refused: { [self] message in finish(request, action, set, 503, .object([("error", .string(message))])) })
     }
 
-    private func finish(_ request: HTTPRequest, _ action: String, _ set: String?, _ code: Int, _ json: JSON) -> HTTPResponse {
+    func finish(_ request: HTTPRequest, _ action: String, _ set: String?, _ code: Int, _ json: JSON) -> HTTPResponse {
+        count(request, action, set, code, result: code < 400 ? "ok" : json.serialized())
+        return .json(code, json.serialized() + "\n")
+    }
+
+    /// Counts and logs an admin request's answer.
+    func count(_ request: HTTPRequest, _ action: String, _ set: String?, _ code: Int, result: String) {
         metrics.countAdminRequest(action: action, code: code)
-        let isRead = action == "status" || action == "list" || action == "get"
+        let isRead = ["status", "list", "get", "tables", "stacks"].contains(action)
         // Reads that succeed change nothing and are frequent (dashboards, scripts): debug.
         let level: Logger.Level = code >= 500 ? .error : code >= 400 ? .warning : isRead ? .debug : .info
         logger.log(level: level, "admin request", metadata: [
             "remote": "\(request.remoteAddress)", "action": "\(action)", "set": "\(set ?? "")", "code": "\(code)",
-            "result": "\(code < 400 ? "ok" : json.serialized())",
+            "result": "\(result)",
         ])
-        return .json(code, json.serialized() + "\n")
     }
 }
 
