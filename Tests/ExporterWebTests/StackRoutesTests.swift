@@ -11,8 +11,7 @@ import TraceFSTesting
 /// holding two tables someone else put on sched_switch: one keyed by stack, one not.
 @Suite("Stack tables over HTTP (live)", .serialized)
 struct StackRoutesTests {
-    static let token = "correct-horse-battery-staple"
-    static let auth = "Authorization: Bearer \(token)\r\n"
+    static let auth = "Authorization: Bearer \(WebApplicationTests.token)\r\n"
     static let switchEvent = EventName(system: "sched", event: "sched_switch")
     static let stackTrigger = "hist:keys=stacktrace:vals=hitcount,prev_prio"
     static let pidTrigger = "hist:keys=prev_pid"
@@ -61,22 +60,15 @@ struct StackRoutesTests {
         return fs
     }
 
-    static func start(_ fs: FakeKernelTraceFS, admin: Bool = true) throws -> Live {
-        let config = try DefaultConfig.load().overriding(refreshInterval: 3600)
-        let controller = TriggerController(fs: fs, config: config, logger: quietLogger)
-        let collector = HistCollector(config: config, reader: fs, logger: quietLogger, features: fs.features(), clock: { 0 })
-        let metrics = ExporterMetrics()
-        let refresher = Refresher(collector: collector, controller: controller, metrics: metrics, logger: quietLogger)
-        let app = WebApplication(
-            refresher: refresher, controller: controller, metrics: metrics,
-            options: .init(adminAuth: admin ? AdminAuth(token: Array(token.utf8)) : nil, tracefsRoot: fs.root), logger: quietLogger)
-        refresher.refreshSharing()
+    static func start(_ fs: FakeKernelTraceFS) throws -> Live {
+        let a = try WebApplicationTests().make(fs: fs)
+        a.refresher.refreshSharing()
         var configuration = HTTPServerConfiguration(address: "127.0.0.1", port: 0, threadPoolSize: 2)
         configuration.errorLog = { _ in }
-        let router = app.router(includeAdmin: true)
+        let router = a.router
         let server = HTTPServer(configuration: configuration, replying: { router.reply(to: $0) })
         try server.start()
-        return Live(fs: fs, app: app, refresher: refresher, server: server)
+        return Live(fs: fs, app: a.app, refresher: a.refresher, server: server)
     }
 
     static func stop(_ live: Live) {
