@@ -142,6 +142,11 @@ extension HistCollector {
         }
         var profile = StackProfile(sampleTypes: sampleTypes, samples: samples)
         profile.timeNanos = Int64(wallClockSeconds() * 1e9)
+        // A hist table counts every event, not a sample of them: one event per count.
+        if listing.hasHitcount {
+            profile.periodType = .samples
+            profile.period = 1
+        }
         return profile
     }
 }
