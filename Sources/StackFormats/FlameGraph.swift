@@ -70,7 +70,7 @@ public struct FlameGraph: Sendable {
             svg.raw("</text></g>\n")
         }
         svg.raw("<text id=\"details\" x=\"\(Self.margin)\" y=\"\(height - 10)\"> </text>\n")
-        svg.raw(Self.script(plotWidth: plot))
+        svg.raw(Self.script(plotWidth: plot, minimumFrameWidth: minimumFrameWidth))
         svg.raw("</svg>\n")
         return svg.bytes
     }
@@ -115,11 +115,11 @@ public struct FlameGraph: Sendable {
         return sign + String(scaled / scale) + "." + String(repeating: "0", count: digits - fraction.count) + fraction
     }
 
-    static func script(plotWidth: Double) -> String {
+    static func script(plotWidth: Double, minimumFrameWidth: Double) -> String {
         """
         <script type="text/ecmascript"><![CDATA[
         (function () {
-          var W = \(fixed(plotWidth, 2)), X0 = \(margin), CW = \(characterWidth), MINPX = 0.5;
+          var W = \(fixed(plotWidth, 2)), X0 = \(margin), CW = \(characterWidth), MINPX = \(fixed(minimumFrameWidth, 2));
           var frames = Array.prototype.slice.call(document.querySelectorAll("g.f"));
           var details = document.getElementById("details"), reset = document.getElementById("reset");
           function num(g, a) { return +g.getAttribute(a); }
