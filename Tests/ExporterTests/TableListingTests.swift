@@ -2,6 +2,8 @@
 import HistFormat
 import Testing
 import TraceFS
+import TraceFSTesting
+import Foundation
 
 /// The tables a refresh read, as the admin API lists them.
 @Suite struct TableListingTests {
@@ -42,5 +44,41 @@ import TraceFS
         let listings = TableListings()
         listings.replace(with: [listing, listing, listing])
         #expect(listings.all.map(\.id) == [listing.id, listing.id + "-2", listing.id + "-3"])
+    }
+}
+
+/// A stack read on request goes through the refresh's guarded reader: it waits for the
+/// controller's action under way (reading a hist file while a synthetic event is deleted
+/// crashed Linux 6.1).
+@Suite struct StackReadGuardTests {
+    @Test func aStackReadWaitsForTheActionUnderWay() throws {
+        let fs = FakeKernelTraceFS()
+        let trigger = "hist:keys=stacktrace"
+        try fs.append("events/sched/sched_switch/trigger", trigger)
+        fs.setEntries(["{ stacktrace:\n         __schedule+0x4f8/0xa00\n         do_idle+0x166/0x2b0\n} hitcount:          3"],
+                      event: EventName(system: "sched", event: "sched_switch"), instance: .topLevel, matching: trigger)
+        let config = try DefaultConfig.load()
+        let controller = TriggerController(fs: fs, config: config, logger: Fixtures.quietLogger)
+        let collector = HistCollector(config: config, reader: fs, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
+        let refresher = Refresher(collector: collector, controller: controller, metrics: ExporterMetrics(), logger: Fixtures.quietLogger)
+        refresher.refreshSharing()
+        let id = try #require(collector.tables.first { $0.stackKey != nil }?.id)
+        #expect(try collector.stackProfile(table: id).stacks.map(\.frames) == [["do_idle", "__schedule"]])
+
+        let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            controller.whileNoActionRuns {
+                held.signal()
+                release.wait()
+            }
+        }
+        held.wait()
+        Thread.detachNewThread {
+            _ = try? collector.stackProfile(table: id)
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 0.3) == .timedOut, "the read waits while an action runs")
+        release.signal()
+        #expect(done.wait(timeout: .now() + 10) == .success)
     }
 }
