@@ -6,7 +6,7 @@ import StackFormats
 /// profile or folded text: stacks are read here rather than exported as labels, where every
 /// distinct stack would be a series.
 extension WebApplication {
-    enum StackFormat: String, CaseIterable {
+    enum StackFormat: String {
         case svg, folded, pprof
     }
 
