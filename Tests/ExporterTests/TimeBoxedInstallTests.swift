@@ -186,7 +186,8 @@ import TraceFSTesting
         let gauge = families.first { $0.name == "ftrace_exporter_trigger_set_expiry_timestamp_seconds" }
         #expect(gauge?.metrics.map(\.labels) == [[Label("set", "wakeup_latency")]])
         let started = Date()
-        while try c.status(of: "wakeup_latency").state != .absent, Date().timeIntervalSince(started) < timeBound(5) {
+        // The timer removes the set, counts it, then calls back: wait for the last of the three.
+        while removed.withLock({ $0 }) == 0, Date().timeIntervalSince(started) < timeBound(5) {
             usleep(20_000)
         }
         #expect(try c.status(of: "wakeup_latency").state == .absent)
