@@ -17,6 +17,10 @@
  *       N O_DIRECT preads of BYTES (default 4096) at uniformly random block-aligned offsets over
  *       the whole device, so nearly every request has a sector not seen before.
  *
+ *   churn fsyncs N FILE
+ *       N fsync(2) calls on FILE (created or truncated), one byte written before each: a steady
+ *       stream of calls for a probe on vfs_fsync_range, from one thread, with no new keys.
+ *
  * Prints one line at the end: "churn: MODE N in S.SSS s (R per s)". Exits 2 on bad arguments,
  * 1 on a failed system call.
  */
@@ -39,7 +43,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: churn threads N [--fifo] [--batch B] [--rate R]\n"
-		"       churn sectors N DEVICE [--block BYTES]\n");
+		"       churn sectors N DEVICE [--block BYTES]\n"
+		"       churn fsyncs N FILE\n");
 	exit(2);
 }
 
@@ -229,6 +234,27 @@ static int run_sectors(int argc, char **argv)
 	return 0;
 }
 
+static int run_fsyncs(int argc, char **argv)
+{
+	if (argc != 2)
+		usage();
+	long n = parse_count(argv[0], 1);
+	int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		fail("open", errno);
+	double t0 = now();
+	for (long i = 0; i < n; i++) {
+		if (write(fd, "x", 1) != 1)
+			fail("write", errno);
+		if (fsync(fd) != 0)
+			fail("fsync", errno);
+	}
+	double secs = now() - t0;
+	close(fd);
+	report("fsyncs", n, secs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -237,6 +263,8 @@ int main(int argc, char **argv)
 		return run_threads(argc - 2, argv + 2);
 	if (strcmp(argv[1], "sectors") == 0)
 		return run_sectors(argc - 2, argv + 2);
+	if (strcmp(argv[1], "fsyncs") == 0)
+		return run_fsyncs(argc - 2, argv + 2);
 	usage();
 	return 2;
 }
