@@ -7,7 +7,10 @@ import TraceFSTesting
 /// The built-in presets, against the in-memory kernel; the VM scenarios run them for real.
 @Suite struct PresetTests {
     static let presets = ["wakeup_latency", "wakeup_latency_rt", "syscall_latency", "block_io_latency",
-                          "irq_handler_duration", "kmalloc_by_call_site", "context_switches", "syscall_errors"]
+                          "irq_handler_duration", "kmalloc_by_call_site", "context_switches", "syscall_errors",
+                          "function_latency", "offcpu_stacks", "offcpu_time_stacks"]
+    /// The presets the in-memory kernel (a 6.1 model) cannot run, and the word its reason holds.
+    static let unsupportedOn61 = ["offcpu_time_stacks": "6.5"]
 
     @Test func theAllowListHoldsEveryPreset() throws {
         let config = try DefaultConfig.load()
@@ -46,6 +49,13 @@ import TraceFSTesting
     func installsAndRemovesCleanly(_ name: String) throws {
         let fs = FakeKernelTraceFS()
         let controller = TriggerController(fs: fs, config: try DefaultConfig.load(), logger: Fixtures.quietLogger)
+        if let word = Self.unsupportedOn61[name] {
+            let set = try #require(controller.config.triggerSet(named: name))
+            #expect(controller.unsupportedReason(for: set)?.contains(word) == true)
+            #expect(throws: ControlError.self) { try controller.install(name) }
+            #expect(fs.writes.isEmpty, "an unsupported set writes nothing")
+            return
+        }
         #expect(try controller.install(name).state == .installed)
         #expect(fs.writes.allSatisfy { $0.result == 0 }, "\(fs.writes.filter { $0.result != 0 })")
         #expect(try controller.remove(name).state == .absent)
@@ -57,8 +67,9 @@ import TraceFSTesting
     @Test func everyPresetCanBeInstalledTogether() throws {
         let fs = FakeKernelTraceFS()
         let controller = TriggerController(fs: fs, config: try DefaultConfig.load(), logger: Fixtures.quietLogger)
-        for name in Self.presets { #expect(try controller.install(name).state == .installed, "\(name)") }
-        for name in Self.presets { #expect(try controller.status(of: name).state == .installed, "\(name) after all") }
+        let supported = Self.presets.filter { Self.unsupportedOn61[$0] == nil }
+        for name in supported { #expect(try controller.install(name).state == .installed, "\(name)") }
+        for name in supported { #expect(try controller.status(of: name).state == .installed, "\(name) after all") }
         #expect(controller.removeAll().allSatisfy { $0.error == nil })
         #expect(controller.removeOwned().isEmpty)
         #expect(!fs.exists("instances/ftrace_exporter"), "the instance goes at stop")
@@ -142,5 +153,111 @@ import TraceFSTesting
         #expect(families.map(\.name) == ["ftrace_context_switches"])
         let labels = families[0].allMetrics.map { $0.labels.map(\.value) }
         #expect(labels == [["0", "R+"], ["0", "S"], ["1", "D"]])
+    }
+
+    /// The table as Linux 6.1 printed it in the VM: the function's symbol is the label.
+    @Test func functionLatencyMapsToTheFunctionName() throws {
+        let config = try DefaultConfig.load()
+        let metric = try #require(config.triggerSet(named: "function_latency")?.triggers[2].metric)
+        let text = """
+            # event histogram
+            #
+            # trigger info: hist:keys=func.sym,lat.log2:vals=hitcount,lat:sort=hitcount:size=4096 [active]
+            #
+
+            { func: [ffffffffb6791190] vfs_fsync_range                              , lat: ~ 2^20 } hitcount:          1  lat:     635127
+            { func: [ffffffffb6791190] vfs_fsync_range                              , lat: ~ 2^16 } hitcount:          4  lat:     160834
+
+            Totals:
+                Hits: 5
+                Entries: 2
+                Dropped: 0
+
+            """
+        let families = HistMapping.map(try HistParser.parse(text).blocks[0], with: metric)
+        #expect(families.map(\.name) == ["ftrace_function_latency_seconds"])
+        let series = families[0].allMetrics
+        #expect(Set(series.map { $0.labels.map(\.value) }) == [["vfs_fsync_range"]])
+        guard case .histogram(let h) = try #require(series.first).value else { Issue.record("not a histogram"); return }
+        #expect(h.count == 5)
+        #expect(abs(h.sum - 0.000795961) < 1e-12, "the exact sum, in seconds")
+    }
+
+    /// Blocking switches by state, summed over the stacks (6.1's `stacktrace` key).
+    @Test func offcpuStacksSumOverTheStacks() throws {
+        let config = try DefaultConfig.load()
+        let metric = try #require(config.triggerSet(named: "offcpu_stacks")?.triggers[0].metric)
+        let text = """
+            # event histogram
+            #
+            # trigger info: hist:keys=stacktrace,prev_state:vals=hitcount:sort=hitcount.descending:size=8192 if prev_state & 3 [active]
+            #
+
+            { stacktrace:
+                     __schedule+0x4f8/0xa00
+                     schedule+0x5a/0xd0
+                     do_wait+0x114/0x320
+                     kernel_wait4+0xb4/0x160
+            , prev_state:          1} hitcount:          3
+            { stacktrace:
+                     __schedule+0x4f8/0xa00
+                     schedule+0x5a/0xd0
+                     smpboot_thread_fn+0x147/0x1d0
+            , prev_state:          1} hitcount:          2
+            { stacktrace:
+                     __schedule+0x4f8/0xa00
+                     schedule+0x5a/0xd0
+                     io_schedule+0x42/0x70
+            , prev_state:          2} hitcount:          7
+
+            Totals:
+                Hits: 12
+                Entries: 3
+                Dropped: 0
+
+            """
+        let families = HistMapping.map(try HistParser.parse(text).blocks[0], with: metric)
+        #expect(families.map(\.name) == ["ftrace_offcpu_switches"])
+        let series = families[0].allMetrics.map { ($0.labels.map(\.value), $0.value) }
+        #expect(series.map(\.0) == [["D"], ["S"]])
+        #expect(series.map(\.1) == [.counter(7), .counter(5)])
+    }
+
+    /// Time blocked per stack as Linux 6.12 printed it in the VM: a stack field's key puts the
+    /// first frame on the key's own line.
+    @Test func offcpuTimeSumsTheTimeBlocked() throws {
+        let config = try DefaultConfig.load()
+        let metric = try #require(config.triggerSet(named: "offcpu_time_stacks")?.triggers[2].metric)
+        let text = """
+            # event histogram
+            #
+            # trigger info: hist:keys=stack.stacktrace:vals=hitcount,delta:sort=delta.descending:size=4096 [active]
+            #
+
+            { stack.stacktrace         __schedule+0x5bc/0xbf0
+                     schedule+0x27/0xc0
+                     schedule_timeout+0x9e/0x170
+                     kcompactd+0x3f2/0x450
+                     kthread+0xd2/0x100
+                     ret_from_fork+0x34/0x50
+                     ret_from_fork_asm+0x1a/0x30
+            } hitcount:          4  delta:    2042434
+            { stack.stacktrace         __schedule+0x5bc/0xbf0
+                     schedule+0x27/0xc0
+                     do_nanosleep+0x7a/0x130
+                     hrtimer_nanosleep+0xa1/0x170
+            } hitcount:          1  delta:    2000444
+
+            Totals:
+                Hits: 5
+                Entries: 2
+                Dropped: 0
+
+            """
+        let block = try HistParser.parse(text).blocks[0]
+        #expect(block.entries.count == 2)
+        let families = HistMapping.map(block, with: metric)
+        #expect(families.map(\.name) == ["ftrace_offcpu_intervals", "ftrace_offcpu_seconds"])
+        #expect(families.map { $0.allMetrics.map(\.value) } == [[.counter(5)], [.counter(4.042878)]])
     }
 }

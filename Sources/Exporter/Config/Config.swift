@@ -186,6 +186,12 @@ public struct SyntheticEventDefinition: Sendable, Equatable {
     public var name: String
     /// The exact text written.
     public var text: String
+
+    /// Whether a field is a stack (`long[]`), which kernels before 6.3 refuse.
+    public var carriesStack: Bool {
+        guard case .success(let definition) = SyntheticEventSyntax.parse(text) else { return false }
+        return definition.fields.contains { $0.type.hasSuffix("long[]") }
+    }
 }
 
 public struct TriggerDefinition: Sendable, Equatable {

@@ -170,6 +170,16 @@ public final class TriggerController: @unchecked Sendable {
         if !set.syntheticEvents.isEmpty && !features.syntheticEvents {
             return "this kernel has no synthetic events: it was built without CONFIG_SYNTH_EVENTS"
         }
+        // Stacks in synthetic events came in 6.3, `common_stacktrace` (the variable that holds
+        // one) in 6.5: the README's mention of the latter stands for both.
+        if !features.commonStacktrace {
+            if set.syntheticEvents.contains(where: \.carriesStack) {
+                return "this kernel cannot carry a stack into a synthetic event (6.5 or later: 'common_stacktrace' variables and 'long[]' fields)"
+            }
+            if set.triggers.contains(where: { $0.command.contains("common_stacktrace") }) {
+                return "this kernel names the stack key 'stacktrace': 'common_stacktrace' is 6.5 or later"
+            }
+        }
         for probe in set.probeEvents {
             if let missing = Self.missingProbeSupport(probe.kind, features) { return missing }
         }
