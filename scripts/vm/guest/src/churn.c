@@ -3,13 +3,15 @@
  * /bin/churn). Each mode makes the kernel see a stream of keys it has not seen before, so
  * that a table keyed on them gains one entry per operation until it is full.
  *
- *   churn threads N [--fifo] [--batch B] [--rate R]
+ *   churn threads N [--fifo] [--fsync FILE] [--batch B] [--rate R]
  *       N short-lived threads in all, at most B (default 64) alive at once, and with --rate at
  *       most R started a second (paced from the start, so a slow moment is made up after). Each sleeps once
  *       for 100 us and exits: its timer wakes it exactly once, so every thread is one
  *       sched_waking of a new tid and one sched_switch to it. A new thread's first run comes
  *       from wake_up_new_task (sched_wakeup_new), not from sched_waking. With --fifo each
- *       thread runs SCHED_FIFO priority 10, i.e. it is a real-time wakeup (prio < 100).
+ *       thread runs SCHED_FIFO priority 10, i.e. it is a real-time wakeup (prio < 100). With
+ *       --fsync each thread first calls fsync(2) on FILE once: one call of vfs_fsync_range from
+ *       a new tid.
  *       New tids only stay new if pid_max is large (4194304 on systemd hosts); at the
  *       kernel's default of 32768 they wrap and repeat.
  *
@@ -42,7 +44,7 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: churn threads N [--fifo] [--batch B] [--rate R]\n"
+		"usage: churn threads N [--fifo] [--fsync FILE] [--batch B] [--rate R]\n"
 		"       churn sectors N DEVICE [--block BYTES]\n"
 		"       churn fsyncs N FILE\n");
 	exit(2);
@@ -77,9 +79,14 @@ static void report(const char *mode, long n, double secs)
 	printf("churn: %s %ld in %.3f s (%.0f per s)\n", mode, n, secs, secs > 0 ? n / secs : 0.0);
 }
 
+/* The file the threads fsync with --fsync, or -1. */
+static int fsync_fd = -1;
+
 static void *sleeper(void *arg)
 {
 	(void)arg;
+	if (fsync_fd >= 0 && fsync(fsync_fd) != 0)
+		fail("fsync", errno);
 	struct timespec ts = { .tv_sec = 0, .tv_nsec = 100000 };
 	/* EINTR is not expected (no signal handlers); one more sleep would be a second wakeup. */
 	if (nanosleep(&ts, NULL) != 0)
@@ -102,7 +109,11 @@ static int run_threads(int argc, char **argv)
 			batch = parse_count(argv[++i], 1);
 		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
 			rate = parse_count(argv[++i], 1);
-		else
+		else if (strcmp(argv[i], "--fsync") == 0 && i + 1 < argc) {
+			fsync_fd = open(argv[++i], O_WRONLY | O_CREAT, 0600);
+			if (fsync_fd < 0)
+				fail("open (--fsync)", errno);
+		} else
 			usage();
 	}
 
