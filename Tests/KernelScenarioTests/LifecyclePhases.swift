@@ -192,8 +192,34 @@ extension Scenario {
         check(answer.json["errno"] as? String == "EINVAL", "the answer names the errno")
         check(guest.succeeds("! grep -q no_such_field \(Self.instance)/events/sched/sched_switch/trigger"),
               "nothing of the rejected set is left in the kernel")
+        try fprobeSet()
         try stopExporter()
         check(guest.succeeds("[ \"$(cat /run/exporter.status)\" = 0 ] && [ ! -d \(Self.instance) ]"),
               "SIGTERM of the clean-start exporter exits 0 and leaves no instance")
+    }
+
+    /// fprobes where the kernel has them (6.12): a function-latency set through an `f:` pair
+    /// installs, measures and goes; where it has none (6.1), the set is unsupported, with the
+    /// reason, and nothing is written.
+    private func fprobeSet() throws {
+        let set = "function_latency_fprobe"
+        let answer = try exporter.install(set)
+        if vm.kernel == "6.1" {
+            check(answer.code == 503 && answer.body.contains("CONFIG_FPROBE_EVENTS"),
+                  "6.1 has no fprobes: installing \(set) answers 503 with the reason (\(answer.code) \(answer.excerpt(200)))")
+            check(guest.succeeds("! grep -q ftrace_exporter_ffunc \(Self.tracefs)/dynamic_events"), "nothing of \(set) was written")
+            return
+        }
+        check(answer.code == 200 && answer.state == "installed", "install \(set) answers 200 (\(answer.excerpt(300)))")
+        check(guest.succeeds("grep -q '^f:fprobes/ftrace_exporter_ffunc_return vfs_fsync_range%return' \(Self.tracefs)/dynamic_events"),
+              "the fprobe on the return is in dynamic_events")
+        try guest.mustRun(Presets.load("function_latency"))
+        let measured = eventually(tries: 10) {
+            try exporter.scrape().sum("ftrace_function_latency_fprobe_seconds_count", ["function": "vfs_fsync_range"]) > 0
+        }
+        check(measured, "fsync calls are measured through the fprobes, labelled function=\"vfs_fsync_range\"")
+        let removal = try exporter.remove(set)
+        check(removal.code == 200 && removal.state == "absent", "\(set) is removed cleanly")
+        check(guest.succeeds("! grep -q ftrace_exporter_ffunc \(Self.tracefs)/dynamic_events"), "its fprobes and synthetic event are gone")
     }
 }

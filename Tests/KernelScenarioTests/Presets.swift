@@ -12,7 +12,18 @@ enum Presets {
         case "kmalloc_by_call_site": "ftrace_kmalloc_calls_total"
         case "context_switches": "ftrace_context_switches_total"
         case "syscall_errors": "ftrace_syscall_errors_total"
+        case "function_latency": "ftrace_function_latency_seconds_count"
+        case "offcpu_stacks": "ftrace_offcpu_switches_total"
+        case "offcpu_time_stacks": "ftrace_offcpu_intervals_total"
         default: nil
+        }
+    }
+
+    /// Every family the set exports, where it is more than `family(_:)`'s one.
+    static func families(_ set: String) -> [String] {
+        switch set {
+        case "offcpu_time_stacks": ["ftrace_offcpu_intervals_total", "ftrace_offcpu_seconds_total"]
+        default: family(set).map { [$0] } ?? []
         }
     }
 
@@ -22,6 +33,8 @@ enum Presets {
         case "wakeup_latency_rt": "ftrace_exporter_wakeup_rt_lat"
         case "syscall_latency": "ftrace_exporter_syscall_lat"
         case "block_io_latency": "ftrace_exporter_block_lat"
+        case "function_latency": "ftrace_exporter_func_lat"
+        case "offcpu_time_stacks": "ftrace_exporter_offcpu_time"
         default: nil
         }
     }
@@ -37,13 +50,18 @@ enum Presets {
         case "irq_handler_duration": "for i in $(seq 50); do echo \"irq load $i\" > /dev/console; done"
         // openat of a file that does not exist: ENOENT (and the loop's status 1, hence true).
         case "syscall_errors": "for i in $(seq 100); do cat /nonexistent-ftrace-exporter 2>/dev/null; done; true"
+        // dd's conv=fsync ends with fsync(2): vfs_fsync_range.
+        case "function_latency": "for i in $(seq 30); do dd if=/dev/zero of=/tmp/fsync-load bs=4096 count=1 conv=fsync 2>/dev/null; done"
+        // Each sleep blocks in state S.
+        case "offcpu_stacks", "offcpu_time_stacks": "for i in $(seq 30); do sleep 0.01; done"
         default: "for i in $(seq 100); do echo x | cat >/dev/null; done"
         }
     }
 
     /// The latency sets, whose bookkeeping tables (keyed by pid, or device and sector) the kernel
     /// never empties: the exporter rotates them.
-    static let churned = ["wakeup_latency", "wakeup_latency_rt", "syscall_latency", "block_io_latency"]
+    static let churned = ["wakeup_latency", "wakeup_latency_rt", "syscall_latency", "block_io_latency",
+                          "function_latency", "offcpu_time_stacks"]
 
     /// A guest command that brings `keys` new keys to the set's bookkeeping tables.
     static func churn(_ set: String, keys: Int) -> String {
@@ -54,6 +72,10 @@ enum Presets {
         case "wakeup_latency": "churn threads \(keys) --rate 400"
         case "wakeup_latency_rt": "churn threads \(keys) --fifo --rate 250"
         case "syscall_latency": "churn threads \(keys) --rate 150"
+        // Each new thread calls fsync once: a new tid in both probes' tables.
+        case "function_latency": "churn threads \(keys) --fsync /tmp/churn-fsync --rate 400"
+        // Each new thread blocks once (S) and runs again: a new tid switched out and back in.
+        case "offcpu_time_stacks": "churn threads \(keys) --rate 400"
         default: "churn sectors \(keys) /dev/nullb0"
         }
     }

@@ -140,6 +140,8 @@ struct AllowList: Decodable {
         struct Trigger: Decodable { let event: String }
         let name: String
         let triggers: [Trigger]
+        var supported = true
+        var unsupportedReason: String?
     }
 
     let triggerSets: [TriggerSet]
@@ -150,7 +152,13 @@ struct AllowList: Decodable {
         return try decoder.decode(AllowList.self, from: Data(body.utf8))
     }
 
-    var names: [String] { triggerSets.map(\.name) }
+    /// The sets this kernel can run.
+    var names: [String] { triggerSets.filter(\.supported).map(\.name) }
+
+    /// The sets it cannot, with the reason the exporter gives.
+    var unsupported: [(name: String, reason: String)] {
+        triggerSets.filter { !$0.supported }.map { ($0.name, $0.unsupportedReason ?? "") }
+    }
 
     /// The events of the set's triggers, in the set's order.
     func events(of set: String) -> [String] {
@@ -159,7 +167,7 @@ struct AllowList: Decodable {
 
     /// How many triggers all sets together put on each event.
     var triggersPerEvent: [String: Int] {
-        triggerSets.flatMap(\.triggers).reduce(into: [:]) { $0[$1.event, default: 0] += 1 }
+        triggerSets.filter(\.supported).flatMap(\.triggers).reduce(into: [:]) { $0[$1.event, default: 0] += 1 }
     }
 }
 
