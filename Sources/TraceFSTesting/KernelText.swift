@@ -37,6 +37,21 @@ enum KernelText {
         "\t           t[:[<group>/][<event>]] <tracepoint> [<args>]",
     ]
 
+    /// The start of a `format` file the kernel makes for an event it defines (synthetic or
+    /// probe): name, id and the common fields, up to the event's own.
+    static func formatHead(name: String, id: Int) -> [String] {
+        [
+            "name: \(name)",
+            "ID: \(id)",
+            "format:",
+            "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;",
+            "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;",
+            "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;",
+            "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;",
+            "",
+        ]
+    }
+
     /// The captured README (corpus/95), each line tagged with the feature it needs.
     static let readme: [(feature: ReadmeFeature?, line: Substring)] = {
         guard let text = fixture("corpus/95-README.txt") else { preconditionFailure("\(fixtures)/corpus/95-README.txt is missing") }

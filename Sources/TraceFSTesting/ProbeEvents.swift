@@ -32,16 +32,7 @@ struct ProbeEvent: Hashable, Sendable {
 
     /// The `format` file: the common fields, the probe's own, then one per argument.
     var format: String {
-        var lines = [
-            "name: \(event.event)",
-            "ID: \(id)",
-            "format:",
-            "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;",
-            "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;",
-            "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;",
-            "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;",
-            "",
-        ]
+        var lines = KernelText.formatHead(name: event.event, id: id)
         var offset = 8
         let own = onReturn ? ["__probe_func", "__probe_ret_ip"] : ["__probe_ip"]
         for name in own {

@@ -58,16 +58,7 @@ struct SyntheticEvent: Hashable, Sendable {
     /// The `format` file of `events/synthetic/<name>`: every field in its own u64 slot,
     /// static strings rounded up to 8 bytes (6.1 prints `char comm[]` for `char[16] comm`).
     var format: String {
-        var lines = [
-            "name: \(name)",
-            "ID: \(id)",
-            "format:",
-            "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;",
-            "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;",
-            "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;",
-            "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;",
-            "",
-        ]
+        var lines = KernelText.formatHead(name: name, id: id)
         var offset = 8
         var formats: [String] = []
         var arguments: [String] = []
