@@ -60,8 +60,7 @@ enum Presets {
 
     /// The latency sets, whose bookkeeping tables (keyed by pid, or device and sector) the kernel
     /// never empties: the exporter rotates them.
-    static let churned = ["wakeup_latency", "wakeup_latency_rt", "syscall_latency", "block_io_latency",
-                          "function_latency", "offcpu_time_stacks"]
+    static let churned = ["wakeup_latency", "wakeup_latency_rt", "syscall_latency", "block_io_latency"]
 
     /// A guest command that brings `keys` new keys to the set's bookkeeping tables.
     static func churn(_ set: String, keys: Int) -> String {
@@ -72,10 +71,6 @@ enum Presets {
         case "wakeup_latency": "churn threads \(keys) --rate 400"
         case "wakeup_latency_rt": "churn threads \(keys) --fifo --rate 250"
         case "syscall_latency": "churn threads \(keys) --rate 150"
-        // Each new thread calls fsync once: a new tid in both probes' tables.
-        case "function_latency": "churn threads \(keys) --fsync /tmp/churn-fsync --rate 400"
-        // Each new thread blocks once (S) and runs again: a new tid switched out and back in.
-        case "offcpu_time_stacks": "churn threads \(keys) --rate 400"
         default: "churn sectors \(keys) /dev/nullb0"
         }
     }
