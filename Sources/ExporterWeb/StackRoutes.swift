@@ -1,5 +1,6 @@
 import Exporter
 import HTTPServer
+import Platform
 import StackFormats
 
 /// The hist tables the exporter reads, and a stack table's stacks as a flame graph, pprof
@@ -84,6 +85,7 @@ extension WebApplication {
             ("has_stack", .bool(table.stackKey != nil)),
             ("stack_key", table.stackKey.map(JSON.string) ?? .null),
             ("stacks", table.stackKey == nil ? .null : .string(stacksPath(table))),
+            ("read_at", .string(utcTimestamp(unixSeconds: table.readAt))),
         ])
     }
 

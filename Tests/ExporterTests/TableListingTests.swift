@@ -1,5 +1,6 @@
 @testable import Exporter
 import HistFormat
+import Platform
 import Testing
 import TraceFS
 import TraceFSTesting
@@ -35,37 +36,41 @@ import Foundation
         _ = stackCollector.collect()
         #expect(stackCollector.tables.map(\.stackKey) == ["stacktrace"])
         _ = collector.collect()
-        #expect(collector.tables == tables, "the same ids at every refresh")
+        #expect(collector.tables.map(\.id) == tables.map(\.id), "the same ids at every refresh")
     }
 
     @Test func aCollisionStillGivesUniqueIDs() throws {
         let block = try #require(try HistParser.parse("# event histogram\n#\n# trigger info: hist:keys=pid:vals=hitcount:sort=hitcount:size=2048 [active]\n#\n\n\nTotals:\n    Hits: 0\n    Entries: 0\n    Dropped: 0\n").blocks.first)
-        let listing = HistTableListing(block, instance: .topLevel, event: EventName(system: "a", event: "b"), set: nil)
+        let listing = HistTableListing(block, instance: .topLevel, event: EventName(system: "a", event: "b"), set: nil, readAt: 0)
         let listings = TableListings()
         listings.replace(with: [listing, listing, listing])
         #expect(listings.all.map(\.id) == [listing.id, listing.id + "-2", listing.id + "-3"])
     }
 }
 
-/// A stack read on request goes through the refresh's guarded reader: it waits for the
-/// controller's action under way (reading a hist file while a synthetic event is deleted
-/// crashed Linux 6.1).
-@Suite struct StackReadGuardTests {
-    @Test func aStackReadWaitsForTheActionUnderWay() throws {
+/// A stack request serves the table the latest refresh read: it reads no tracefs file, so it
+/// neither prints the event's other tables again nor waits for the controller's action under way.
+@Suite struct StackSnapshotTests {
+    @Test func theStacksAreThoseOfTheLatestRefreshWithoutARead() throws {
         let fs = FakeKernelTraceFS()
         let trigger = "hist:keys=stacktrace"
+        let event = EventName(system: "sched", event: "sched_switch")
         try fs.append("events/sched/sched_switch/trigger", trigger)
         fs.setEntries(["{ stacktrace:\n         __schedule+0x4f8/0xa00\n         do_idle+0x166/0x2b0\n} hitcount:          3"],
-                      event: EventName(system: "sched", event: "sched_switch"), instance: .topLevel, matching: trigger)
+                      event: event, instance: .topLevel, matching: trigger)
         let config = try DefaultConfig.load()
         let controller = TriggerController(fs: fs, config: config, logger: Fixtures.quietLogger)
         let collector = HistCollector(config: config, reader: fs, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
         let refresher = Refresher(collector: collector, controller: controller, metrics: ExporterMetrics(), logger: Fixtures.quietLogger)
+        let before = wallClockSeconds()
         refresher.refreshSharing()
-        let id = try #require(collector.tables.first { $0.stackKey != nil }?.id)
-        #expect(try collector.stackProfile(table: id).stacks.map(\.frames) == [["do_idle", "__schedule"]])
+        let listing = try #require(collector.tables.first { $0.stackKey != nil })
+        #expect(listing.readAt >= before && listing.readAt <= wallClockSeconds())
 
-        let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        fs.setEntries(["{ stacktrace:\n         __schedule+0x4f8/0xa00\n         io_schedule+0x46/0x70\n} hitcount:          9"],
+                      event: event, instance: .topLevel, matching: trigger)
+        let reads = fs.readCount
+        let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             controller.whileNoActionRuns {
                 held.signal()
@@ -73,12 +78,13 @@ import Foundation
             }
         }
         held.wait()
-        Thread.detachNewThread {
-            _ = try? collector.stackProfile(table: id)
-            done.signal()
-        }
-        #expect(done.wait(timeout: .now() + 0.3) == .timedOut, "the read waits while an action runs")
+        let profile = try collector.stackProfile(table: listing.id)
         release.signal()
-        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(profile.stacks.map(\.frames) == [["do_idle", "__schedule"]], "the refresh's table, while an action runs")
+        #expect(profile.timeNanos == Int64(listing.readAt * 1e9))
+        #expect(fs.readCount == reads, "no tracefs read on request: \(fs.readLog.suffix(fs.readCount - reads))")
+
+        refresher.refreshSharing()
+        #expect(try collector.stackProfile(table: listing.id).stacks.map(\.frames) == [["io_schedule", "__schedule"]])
     }
 }

@@ -125,6 +125,7 @@ public final class HistCollector: @unchecked Sendable {
 
         var withTables: Set<FileKey> = []
         var tables: [HistTableListing] = []
+        let readAt = wallClockSeconds()
         defer { listings.replace(with: tables) }
         defer { if scannedEverything { discoveredFiles = withTables } }
         var discoveryBudget = config.discovery.seriesLimit
@@ -142,7 +143,7 @@ public final class HistCollector: @unchecked Sendable {
                     let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
                     if let match { ownHits.append(Self.hits(of: block, set: match.set, event: file.event)) }
                     if match == nil && !config.discovery.enabled { continue }
-                    tables.append(HistTableListing(block, instance: file.instance, event: file.event, set: match?.set))
+                    tables.append(HistTableListing(block, instance: file.instance, event: file.event, set: match?.set, readAt: readAt))
                     _ = Self.addTable(
                         block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
                         discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)
@@ -188,7 +189,7 @@ public final class HistCollector: @unchecked Sendable {
                 let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
                 if let match { ownHits.append(Self.hits(of: block, set: match.set, event: file.event)) }
                 if match == nil && !config.discovery.enabled { continue }
-                tables.append(HistTableListing(block, instance: file.instance, event: file.event, set: match?.set))
+                tables.append(HistTableListing(block, instance: file.instance, event: file.event, set: match?.set, readAt: readAt))
                 let result = Self.addTable(
                     block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
                     discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)

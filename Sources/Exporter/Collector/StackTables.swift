@@ -22,10 +22,12 @@ public struct HistTableListing: Sendable, Equatable {
     public var hasHitcount: Bool
     /// The trigger set that owns the table; nil for a discovered one.
     public var set: String?
-    /// What finds the table in its file again.
-    let identity: TriggerInfo.Identity
+    /// Wall-clock seconds of the refresh that read the table.
+    public var readAt: Double
+    /// The table as that refresh parsed it, kept for a table with a stack key only.
+    let stackTable: HistBlock?
 
-    init(_ block: HistBlock, instance: TraceInstance, event: EventName, set: String?) {
+    init(_ block: HistBlock, instance: TraceInstance, event: EventName, set: String?, readAt: Double) {
         let info = block.triggerInfo
         id = tableID(info, instance: instance, event: event)
         self.instance = instance
@@ -36,7 +38,8 @@ public struct HistTableListing: Sendable, Equatable {
         values = info.values.map(\.name).filter { $0 != "hitcount" }
         hasHitcount = !info.noHitcount
         self.set = set
-        identity = info.identity
+        self.readAt = readAt
+        stackTable = stackKey == nil ? nil : block
     }
 }
 
@@ -47,18 +50,14 @@ public struct StackTableError: Error, Sendable, CustomStringConvertible {
         case noStackKey(String)
         /// `?value=` names no column the table sums; the columns it does.
         case unknownValue(String, columns: [String])
-        /// The table was there at the latest refresh and is not now.
-        case gone(String)
-        case unreadable(String)
     }
 
     public var kind: Kind
 
     public var httpStatus: Int {
         switch kind {
-        case .unknownTable, .gone: return 404
+        case .unknownTable: return 404
         case .noStackKey, .unknownValue: return 422
-        case .unreadable: return 500
         }
     }
 
@@ -69,8 +68,6 @@ public struct StackTableError: Error, Sendable, CustomStringConvertible {
         case .unknownValue(let name, let columns):
             let sums = columns.isEmpty ? "it sums none besides hitcount" : "it sums " + columns.joined(separator: ", ")
             return "table has no value column '\(name)': \(sums)"
-        case .gone(let id): return "table '\(id)' is no longer there: its trigger was removed since the last refresh"
-        case .unreadable(let why): return why
         }
     }
 }
@@ -103,31 +100,21 @@ extension HistCollector {
     /// discovered ones.
     public var tables: [HistTableListing] { listings.all }
 
-    /// The stacks of a listed table, read now: its hist file is read through the same reader
-    /// as the refresh's, so the read waits for an install, removal or rotation under way and
-    /// holds the next one off, and is bounded like every tracefs read
-    /// (`TraceFS.maximumFileBytes`).
+    /// The stacks of a listed table as the latest refresh read them. Not read again on
+    /// request: printing a hist file prints every table on its event (sched_switch carries
+    /// wakeup_latency's bookkeeping tables of thousands of pids), which costs the kernel as much
+    /// as the refresh's own read and would hold the HTTP thread for as long; the refresh reads
+    /// every table at each interval anyway.
     ///
     /// The profile's first column is the hit count (absent for a `nohitcount` table), then
     /// the sum of `value` in `unit` when one is asked for.
     public func stackProfile(table id: String, value: String? = nil, unit: String = "count") throws(StackTableError) -> StackProfile {
         guard let listing = listings.all.first(where: { $0.id == id }) else { throw StackTableError(kind: .unknownTable(id)) }
-        guard listing.stackKey != nil else { throw StackTableError(kind: .noStackKey(id)) }
+        guard let block = listing.stackTable else { throw StackTableError(kind: .noStackKey(id)) }
         if let value, !listing.values.contains(value) { throw StackTableError(kind: .unknownValue(value, columns: listing.values)) }
         guard listing.hasHitcount || value != nil else {
             throw StackTableError(kind: .unknownValue("hitcount", columns: listing.values))
         }
-        var file: HistFile
-        do {
-            file = try HistParser.parse(try reader.readHist(listing.event, in: listing.instance))
-        } catch let error as TraceFSError {
-            throw StackTableError(kind: .unreadable("cannot read the hist file of \(listing.event): \(error)"))
-        } catch {
-            throw StackTableError(kind: .unreadable("cannot parse the hist file of \(listing.event): \(error)"))
-        }
-        if let format = try? reader.readFormat(listing.event, in: listing.instance) { file = file.applyingSignedness(of: format) }
-        guard let block = file.blocks.first(where: { $0.triggerInfo.identity == listing.identity })
-        else { throw StackTableError(kind: .gone(id)) }
 
         var sampleTypes: [SampleType] = listing.hasHitcount ? [.samples] : []
         if let value { sampleTypes.append(SampleType(type: value, unit: unit)) }
@@ -141,7 +128,7 @@ extension HistCollector {
             samples.append(StackSample(frames: frames, values: values))
         }
         var profile = StackProfile(sampleTypes: sampleTypes, samples: samples)
-        profile.timeNanos = Int64(wallClockSeconds() * 1e9)
+        profile.timeNanos = Int64(listing.readAt * 1e9)
         // A hist table counts every event, not a sample of them: one event per count.
         if listing.hasHitcount {
             profile.periodType = .samples
