@@ -46,7 +46,8 @@ extension Scenario {
     private func fetch(_ id: String, _ query: String, to file: URL) throws -> Data {
         let answer = try curl(["-H", "Authorization: Bearer \(exporter.token)", "-o", file.path,
                                "\(exporter.base)/api/v1/tables/\(id)/stacks?format=\(query)"], maxTime: exporter.maxTime)
-        check(answer.httpCode == 200, "GET /api/v1/tables/\(id)/stacks?format=\(query) answers 200 (\(answer.httpCode))")
+        check(answer.httpCode == 200,
+              "GET /api/v1/tables/\(id)/stacks?format=\(query) answers 200 (\(answer.httpCode), curl \(answer.exitCode) \(answer.stderr.prefix(200)))")
         return (try? Data(contentsOf: file)) ?? Data()
     }
 
