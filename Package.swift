@@ -17,8 +17,8 @@ let package = Package(
         .target(name: "Exposition"),
         // Pure: kernel stacks to folded text, pprof protobuf and SVG flame graphs. No I/O.
         .target(name: "StackFormats"),
-        // The Kubernetes pod and container a cgroup v2 path names.
-        .target(name: "Cgroups"),
+        // cgroup v2 ids to paths, and the Kubernetes pod and container a path names.
+        .target(name: "Cgroups", dependencies: ["Locking"]),
         // Linux and glibc headers Swift's Glibc module leaves out (statfs, mallinfo2).
         .systemLibrary(name: "CLinux"),
         // The system calls the libraries share, in Swift: the one whole-file reader, the
@@ -119,7 +119,7 @@ let package = Package(
         // headless Chromium renders the flame graph, whose screenshot zlib inflates.
         .testTarget(name: "StackFormatsTests", dependencies: ["StackFormats", "HistFormat", "CZlib"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Locking"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         // The command's flag parsing and --help without running the binary, and what the binary
         // links (scripts/check-no-foundation).
