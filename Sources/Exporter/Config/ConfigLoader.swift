@@ -178,6 +178,27 @@ public enum ConfigLoader {
         return m["name"] ?? metricField
     }
 
+    /// A set's `probe_events` or `synthetic_events`: each checked by its syntax, none named
+    /// twice (the kernel would refuse the second with EEXIST).
+    static func loadDynamicEvents<Definition>(
+        _ list: YAMLField?, kind: String, parse: (String) -> Result<Definition, SyntaxProblem>, name: (Definition) -> String
+    ) throws(ConfigError) -> [Definition] {
+        var definitions: [Definition] = []
+        for item in try list?.sequence() ?? [] {
+            let text = try item.string()
+            switch parse(text) {
+            case .success(let definition):
+                if definitions.contains(where: { name($0) == name(definition) }) {
+                    throw item.error("\(kind) '\(name(definition))' is defined twice; the kernel would refuse the second (EEXIST)")
+                }
+                definitions.append(definition)
+            case .failure(let problem):
+                throw item.error("\(problem.message) (got '\(text)')")
+            }
+        }
+        return definitions
+    }
+
     static func loadTriggerSet(_ field: YAMLField) throws(ConfigError) -> TriggerSet {
         let m = try field.mapping(.triggerSet)
         guard let nameField = m["name"] else { throw field.error("a trigger set needs a name") }
@@ -197,33 +218,10 @@ public enum ConfigLoader {
         }
         let breaker = try m["breaker"].map(loadBreaker)
 
-        var probes: [ProbeEventDefinition] = []
-        for p in try m["probe_events"]?.sequence() ?? [] {
-            let text = try p.string()
-            switch ProbeEventSyntax.parse(text) {
-            case .success(let definition):
-                if probes.contains(where: { $0.event == definition.event }) {
-                    throw p.error("probe event '\(definition.event)' is defined twice; the kernel would refuse the second (EEXIST)")
-                }
-                probes.append(definition)
-            case .failure(let problem):
-                throw p.error("\(problem.message) (got '\(text)')")
-            }
-        }
-
-        var synthetic: [SyntheticEventDefinition] = []
-        for s in try m["synthetic_events"]?.sequence() ?? [] {
-            let text = try s.string()
-            switch SyntheticEventSyntax.parse(text) {
-            case .success(let definition):
-                if synthetic.contains(where: { $0.name == definition.name }) {
-                    throw s.error("synthetic event '\(definition.name)' is defined twice; the kernel would refuse the second (EEXIST)")
-                }
-                synthetic.append(SyntheticEventDefinition(name: definition.name, text: text))
-            case .failure(let problem):
-                throw s.error("\(problem.message) (got '\(text)')")
-            }
-        }
+        let probes = try loadDynamicEvents(m["probe_events"], kind: "probe event", parse: ProbeEventSyntax.parse, name: { $0.event.description })
+        let synthetic = try loadDynamicEvents(m["synthetic_events"], kind: "synthetic event", parse: { text in
+            SyntheticEventSyntax.parse(text).map { SyntheticEventDefinition(name: $0.name, text: text) }
+        }, name: { $0.name })
 
         let triggerFields = try m["triggers"]?.sequence() ?? []
         if triggerFields.isEmpty { throw (m["triggers"] ?? field).error("a trigger set needs at least one trigger") }
