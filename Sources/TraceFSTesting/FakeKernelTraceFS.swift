@@ -103,18 +103,8 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
             return
         }
         nextPlaceholderID += 1
-        state.addEvent(event, format: """
-            name: \(event.event)
-            ID: \(nextPlaceholderID)
-            format:
-            \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
-            \tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
-            \tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
-            \tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
-
-            print fmt: ""
-
-            """)
+        state.addEvent(event, format: (KernelText.formatHead(name: event.event, id: nextPlaceholderID) + ["print fmt: \"\"", ""])
+            .joined(separator: "\n"))
     }
 
     // MARK: test control
