@@ -333,6 +333,36 @@ import TraceFSTesting
         #expect(try c.install("kmalloc_by_call_site").state == .installed)
     }
 
+    @Test("common_stacktrace, as a key or in a variable, is unsupported before 6.5; stacktrace is not")
+    func commonStacktraceNeedsAKernelThatHasIt() throws {
+        let yaml = """
+            trigger_sets:
+              - name: key
+                triggers:
+                  - event: sched/sched_switch
+                    command: "hist:keys=common_stacktrace:vals=hitcount:size=1024"
+              - name: variable
+                triggers:
+                  - event: sched/sched_switch
+                    command: "hist:keys=prev_pid:fte_st=common_stacktrace:size=1024"
+              - name: older_name
+                triggers:
+                  - event: sched/sched_switch
+                    command: "hist:keys=stacktrace:vals=hitcount:size=1024 if prev_comm == \\"common_stacktrace\\""
+
+            """
+        let fs = FakeKernelTraceFS()
+        let c = try controller(fs, yaml: yaml)
+        let sets = c.config.triggerSets
+        for set in sets.prefix(2) {
+            #expect(c.unsupportedReason(for: set)?.contains("'common_stacktrace' is 6.5 or later") == true, "\(set.name)")
+        }
+        #expect(c.unsupportedReason(for: sets[2]) == nil, "the name in a filter's string is no key")
+        var newer = fs.features()
+        newer.commonStacktrace = true
+        #expect(sets.allSatisfy { c.unsupportedReason(for: $0, features: newer) == nil })
+    }
+
     @Test("clear, pause and continue on a set that is not installed answer 409 and write nothing")
     func controlOnAnAbsentSet() throws {
         let fs = FakeKernelTraceFS()

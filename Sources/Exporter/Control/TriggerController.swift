@@ -176,7 +176,7 @@ public final class TriggerController: @unchecked Sendable {
             if set.syntheticEvents.contains(where: \.carriesStack) {
                 return "this kernel cannot carry a stack into a synthetic event (6.5 or later: 'common_stacktrace' variables and 'long[]' fields)"
             }
-            if set.triggers.contains(where: { $0.command.contains("common_stacktrace") }) {
+            if set.triggers.contains(where: \.info.namesCommonStacktrace) {
                 return "this kernel names the stack key 'stacktrace': 'common_stacktrace' is 6.5 or later"
             }
         }
@@ -542,3 +542,10 @@ extension TraceFSError {
     }
 }
 
+extension TriggerInfo {
+    /// Whether a key or a variable is the 6.5+ `common_stacktrace` field (6.1 takes only
+    /// `stacktrace` as a key, and no stack in a variable).
+    var namesCommonStacktrace: Bool {
+        keys.contains { $0.name == "common_stacktrace" } || variables.contains { $0.expression == "common_stacktrace" }
+    }
+}
