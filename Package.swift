@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "Exporter",
             dependencies: [
-                "HistFormat", "Exposition", "StackFormats", "TraceFS", "Locking", "Platform", "YAML",
+                "HistFormat", "Exposition", "StackFormats", "TraceFS", "Locking", "Platform", "YAML", "Cgroups",
                 .product(name: "Logging", package: "swift-log"),
             ],
             plugins: ["BuildStamp"]
@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "ExporterTests",
             dependencies: [
-                "Exporter", "HistFormat", "Exposition", "Locking", "TraceFS", "TraceFSTesting", "Platform", "TestKit",
+                "Exporter", "HistFormat", "Exposition", "Locking", "TraceFS", "TraceFSTesting", "Platform", "TestKit", "Cgroups",
                 .product(name: "Logging", package: "swift-log"),
                 // The README's configuration example is read as YAML to check it against the loader.
                 "YAML",

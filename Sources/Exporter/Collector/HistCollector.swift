@@ -1,3 +1,4 @@
+import Cgroups
 import Exposition
 import HistFormat
 import Logging
@@ -18,6 +19,8 @@ public final class HistCollector: @unchecked Sendable {
 
     /// Monotonic nanoseconds; tests pass a fixed clock so outputs are byte-stable.
     let clock: @Sendable () -> UInt64
+    /// Names the cgroups of `decode: cgroup` labels; nil when no mapping has one.
+    let cgroupPaths: CgroupPaths?
 
     public init(
         config: ExporterConfig, reader: any TraceFileReader, logger: Logger, features: TraceFeatures,
@@ -28,6 +31,10 @@ public final class HistCollector: @unchecked Sendable {
         self.logger = logger
         self.features = features
         self.clock = clock
+        let decodesCgroups = config.triggerSets.contains { set in
+            set.triggers.contains { $0.metric?.labels.contains { $0.decoder == .cgroup } ?? false }
+        }
+        cgroupPaths = decodesCgroups ? CgroupPaths(mount: config.cgroupMount, clock: clock) : nil
     }
 
     /// The tables the latest refresh read, for the admin API's table list and stack reads.
@@ -145,7 +152,7 @@ public final class HistCollector: @unchecked Sendable {
                     if match == nil && !config.discovery.enabled { continue }
                     tables.append(HistTableListing(block, instance: file.instance, event: file.event, set: match?.set, readAt: readAt))
                     _ = Self.addTable(
-                        block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
+                        block, fileLabels: fileLabels, cgroupPaths: cgroupPaths, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
                         discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)
                 }
                 HealthFamilies.readResult(&families, fileLabels, success: true, seconds: seconds(since: start))
@@ -191,7 +198,7 @@ public final class HistCollector: @unchecked Sendable {
                 if match == nil && !config.discovery.enabled { continue }
                 tables.append(HistTableListing(block, instance: file.instance, event: file.event, set: match?.set, readAt: readAt))
                 let result = Self.addTable(
-                    block, fileLabels: fileLabels, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
+                    block, fileLabels: fileLabels, cgroupPaths: cgroupPaths, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
                     discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)
                 discoveryOverLimit += result.discoveryOverLimit
                 if let column = result.missingColumn {
@@ -251,7 +258,7 @@ public final class HistCollector: @unchecked Sendable {
     /// One table's families: its owner's mapping, or discovery's generic families when no
     /// set owns it (an owned table without a mapping has none), and its health families.
     static func addTable(
-        _ block: HistBlock, fileLabels: [Label], owner: TableOwner?, discovery: DiscoveryMapper,
+        _ block: HistBlock, fileLabels: [Label], cgroupPaths: CgroupPaths? = nil, owner: TableOwner?, discovery: DiscoveryMapper,
         discoveryBudget: inout Int, into families: inout FamilyBuilder
     ) -> TableResult {
         let id = tableID(block.triggerInfo)
@@ -260,7 +267,7 @@ public final class HistCollector: @unchecked Sendable {
         var result = TableResult()
         if let owner {
             if let mapping = owner.mapping {
-                let output = ConfiguredTableMapper(mapping: mapping).map(block)
+                let output = ConfiguredTableMapper(mapping: mapping, cgroupPaths: cgroupPaths).map(block)
                 if let column = output.missingColumn {
                     result.missingColumn = column
                 } else {

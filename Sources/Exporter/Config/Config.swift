@@ -11,6 +11,8 @@ public struct ExporterConfig: Sendable, Equatable {
     public var discovery: DiscoveryConfig
     public var lifecycle: LifecycleConfig
     public var rotation: RotationConfig = RotationConfig()
+    /// The cgroup v2 mount that `decode: cgroup` labels name cgroups under.
+    public var cgroupMount = "/sys/fs/cgroup"
     /// The allow-list: the only triggers the exporter will ever write.
     public var triggerSets: [TriggerSet]
 
@@ -237,6 +239,11 @@ public struct LabelMapping: Sendable, Equatable {
     public var pidLabel: String?
     /// How a numeric key becomes a label value, when the number alone says little.
     public var decoder: LabelDecoder?
+
+    /// The labels `decode: cgroup` adds beside the cgroup's path, named as kube-state-metrics'
+    /// `uid` is joined to and as runtimes name containers.
+    public static let podUIDLabel = "pod_uid"
+    public static let containerIDLabel = "container_id"
 }
 
 public enum LabelDecoder: String, Sendable, Equatable, CaseIterable {
@@ -247,6 +254,9 @@ public enum LabelDecoder: String, Sendable, Equatable, CaseIterable {
     /// A system call's negative return value as the error's name (`-2` is `ENOENT`); any
     /// other value as its signed decimal.
     case errno
+    /// A cgroup v2 id as the cgroup's path under the mount, with the `pod_uid` and
+    /// `container_id` the path names as two more labels (empty where it names none).
+    case cgroup
 }
 
 public struct ValueMapping: Sendable, Equatable {

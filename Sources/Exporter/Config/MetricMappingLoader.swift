@@ -54,6 +54,10 @@ enum MetricMappingLoader {
                     throw d.error("decode must be one of \(LabelDecoder.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
                 }
                 guard spec.keyKind == .plain else { throw d.error("decode applies to plain numeric keys only") }
+                if value == .cgroup {
+                    try checkLabelName(LabelMapping.podUIDLabel, d, &labelNames)
+                    try checkLabelName(LabelMapping.containerIDLabel, d, &labelNames)
+                }
                 decoder = value
             }
             mapping.labels.append(LabelMapping(key: spec.name, name: labelName, pidLabel: pidLabel, decoder: decoder))

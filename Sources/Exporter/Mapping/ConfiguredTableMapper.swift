@@ -1,14 +1,19 @@
+import Cgroups
 import Exposition
 import HistFormat
 
 /// Maps one table to the families its `metric:` block asks for.
 struct ConfiguredTableMapper {
     let mapping: MetricMapping
+    /// Where `decode: cgroup` keys find their cgroups; without it they name none.
+    var cgroupPaths: CgroupPaths? = nil
 
     struct Output {
         var families: [MetricFamily]
         /// Label sets left out because the table's series limit was reached.
         var seriesOverLimit: Int
+        /// Entries left out because their cgroup id names no cgroup.
+        var unnamedCgroupEntries = 0
         /// A column the mapping reads that an entry lacks. The families are then wrong (a
         /// missing sum reads as 0), and the table is reported as failing instead.
         var missingColumn: String? = nil
@@ -39,6 +44,7 @@ struct ConfiguredTableMapper {
         var rows: [Int32]
         var values: [T]
         var overLimit: Int
+        var unnamedEntries: Int
 
         /// A block of the groups `kept` (positions in `values`) with these samples.
         func block(_ samples: BlockSamples, kept: [Int]? = nil) -> SeriesBlock {
@@ -51,7 +57,17 @@ struct ConfiguredTableMapper {
 
     func grouped<T>(_ block: HistBlock, _ keyIndex: [String: Int], initial: () -> T, _ fold: (inout T, HistEntry) -> Void) -> Groups<T> {
         var columns: [TableSeries.Column] = []
-        for (position, label) in labelKeys(keyIndex) {
+        let labels = labelKeys(keyIndex)
+        let cgroupPositions = labels.filter { $0.label.decoder == .cgroup }.map(\.position)
+        let cgroups = cgroupPositions.isEmpty ? nil
+            : cgroupPaths.map { CgroupNames.resolving(block, positions: cgroupPositions, through: $0) } ?? CgroupNames([:])
+        for (position, label) in labels {
+            if label.decoder == .cgroup, let cgroups {
+                columns.append(TableSeries.Column(name: label.name, keyPosition: position, source: .cgroup(.path, cgroups)))
+                columns.append(TableSeries.Column(name: LabelMapping.podUIDLabel, keyPosition: position, source: .cgroup(.podUID, cgroups)))
+                columns.append(TableSeries.Column(name: LabelMapping.containerIDLabel, keyPosition: position, source: .cgroup(.containerID, cgroups)))
+                continue
+            }
             columns.append(TableSeries.Column(name: label.name, keyPosition: position, source: .value(label.decoder)))
             if let pidName = label.pidLabel, block.triggerInfo.keys[position].keyKind == .execname {
                 columns.append(TableSeries.Column(name: pidName, keyPosition: position, source: .pid))
@@ -66,7 +82,7 @@ struct ConfiguredTableMapper {
         }
         let order = table.sorted()
         return Groups(names: table.names, columnValues: table.values, rows: table.rows(in: order),
-                      values: order.map { values[$0] }, overLimit: table.overLimitCount)
+                      values: order.map { values[$0] }, overLimit: table.overLimitCount, unnamedEntries: table.unnamedEntries)
     }
 
     // MARK: Histograms
@@ -125,7 +141,7 @@ struct ConfiguredTableMapper {
         }
         let samples = BlockSamples.histograms(upperBounds: bounds.upperBounds, cumulativeCounts: cumulativeCounts, sums: sums, counts: counts)
         let family = MetricFamily(name: mapping.name, help: mapping.help, type: .histogram, metrics: [], blocks: [groups.block(samples)])
-        return Output(families: [family], seriesOverLimit: groups.overLimit, missingColumn: missing)
+        return Output(families: [family], seriesOverLimit: groups.overLimit, unnamedCgroupEntries: groups.unnamedEntries, missingColumn: missing)
     }
 
     // MARK: Counters and gauges
@@ -153,7 +169,7 @@ struct ConfiguredTableMapper {
                 name: column.familyName, help: column.help, type: .counter, metrics: [],
                 blocks: [groups.block(.scalars(groups.values.map { column.scale.apply($0[i]) }))])
         }
-        return Output(families: families, seriesOverLimit: groups.overLimit, missingColumn: missing)
+        return Output(families: families, seriesOverLimit: groups.overLimit, unnamedCgroupEntries: groups.unnamedEntries, missingColumn: missing)
     }
 
     func mapGauge(_ block: HistBlock, _ keyIndex: [String: Int]) -> Output {
@@ -177,6 +193,6 @@ struct ConfiguredTableMapper {
         let kept = groups.values.indices.filter { groups.values[$0] != nil }
         let samples = BlockSamples.scalars(kept.map { groups.values[$0]! })
         let family = MetricFamily(name: mapping.name, help: mapping.help, type: .gauge, metrics: [], blocks: [groups.block(samples, kept: kept)])
-        return Output(families: [family], seriesOverLimit: groups.overLimit)
+        return Output(families: [family], seriesOverLimit: groups.overLimit, unnamedCgroupEntries: groups.unnamedEntries)
     }
 }

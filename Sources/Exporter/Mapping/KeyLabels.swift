@@ -28,6 +28,8 @@ enum KeyLabels {
         case .device: return "\(number >> 20):\(number & 0xFFFFF)"
         case .taskState: return taskState(number)
         case .errno: return errnoName(Int64(bitPattern: number))
+        // Named through the cgroup tree by `CgroupNames`; the id where there is none.
+        case .cgroup: return String(number)
         }
     }
 

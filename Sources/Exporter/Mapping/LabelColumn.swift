@@ -1,15 +1,19 @@
 import HistFormat
 
 /// What one label of a table's series is drawn from: the label value of a key (through a
-/// configured decoder), or the pid of an `.execname` key.
-enum KeyLabelSource: Equatable {
+/// configured decoder), the pid of an `.execname` key, or a part of the cgroup a
+/// `decode: cgroup` key names.
+enum KeyLabelSource {
     case value(LabelDecoder?)
     case pid
+    case cgroup(CgroupNames.Part, CgroupNames)
 
-    func render(_ key: KeyValue) -> String {
+    /// nil for a cgroup id that names no cgroup.
+    func render(_ key: KeyValue) -> String? {
         switch self {
         case .value(let decoder): return KeyLabels.value(key, decoder: decoder)
         case .pid: return KeyLabels.pid(key) ?? ""
+        case .cgroup(let part, let names): return names.label(part, of: key)
         }
     }
 }
@@ -29,14 +33,20 @@ struct LabelColumn {
     /// The label value of each id.
     private(set) var values: [String] = []
 
+    static let unnamed: Int32 = -1
+
     init(_ source: KeyLabelSource) {
         self.source = source
-        if case .value(.some) = source { idOfKey = [:] }
+        switch source {
+        case .value(.some), .cgroup: idOfKey = [:]
+        case .value(.none), .pid: break
+        }
     }
 
+    /// The id of the key's label value; `LabelColumn.unnamed` when the source names nothing.
     mutating func id(of key: KeyValue) -> Int32 {
         if let id = idOfKey?[key] { return id }
-        let value = source.render(key)
+        guard let value = source.render(key) else { return Self.unnamed }
         let id: Int32
         if let known = idOfValue[value] {
             id = known

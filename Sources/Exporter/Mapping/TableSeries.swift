@@ -18,6 +18,8 @@ struct TableSeries {
     /// Label sets left out by the limit, each counted once.
     private var overLimit: SeriesIndex
     private var scratch: [Int32]
+    /// Entries left out because a key names nothing (a cgroup removed since).
+    private(set) var unnamedEntries = 0
 
     init(_ columns: [Column], expected: Int) {
         names = columns.map(\.name)
@@ -32,11 +34,17 @@ struct TableSeries {
     var overLimitCount: Int { overLimit.count }
 
     /// The series of the entry, added while there are fewer than `limit`; nil once the
-    /// limit leaves it out, or for an entry without the keys the columns read.
+    /// limit leaves it out, for an entry without the keys the columns read, or one whose key
+    /// names nothing.
     mutating func series(of entry: HistEntry, limit: Int) -> Int? {
         for (c, position) in keyPositions.enumerated() {
             guard position < entry.keys.count else { return nil }
-            scratch[c] = columns[c].id(of: entry.keys[position].value)
+            let id = columns[c].id(of: entry.keys[position].value)
+            guard id != LabelColumn.unnamed else {
+                unnamedEntries += 1
+                return nil
+            }
+            scratch[c] = id
         }
         if let known = index.series(scratch) { return known }
         guard index.count < limit else {
