@@ -80,4 +80,10 @@ import Testing
         #expect(clash != Self.yaml)
         #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: clash, file: "t.yml") }
     }
+
+    @Test func theMountIsConfigurable() throws {
+        #expect(try ConfigLoader.load(yaml: Self.yaml, file: "t.yml").cgroupMount == "/sys/fs/cgroup")
+        #expect(try ConfigLoader.load(yaml: "cgroup_mount: /run/cgroup2\n" + Self.yaml, file: "t.yml").cgroupMount == "/run/cgroup2")
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "cgroup_mount: sys/fs/cgroup\n" + Self.yaml, file: "t.yml") }
+    }
 }

@@ -335,7 +335,7 @@ import Testing
     @Test func aTextWithNoDocumentIsRefused() {
         for yaml in ["", "# nothing here\n"] {
             #expect(throws: ConfigError(file: "c.yml", line: nil, column: nil, field: "",
-                                        message: "expected a mapping with keys tracefs, refresh_interval, discovery, lifecycle, rotation, trigger_sets")) {
+                                        message: "expected a mapping with keys tracefs, refresh_interval, discovery, lifecycle, rotation, cgroup_mount, trigger_sets")) {
                 try ConfigLoader.load(yaml: yaml, file: "c.yml")
             }
         }

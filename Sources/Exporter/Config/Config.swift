@@ -12,7 +12,8 @@ public struct ExporterConfig: Sendable, Equatable {
     public var lifecycle: LifecycleConfig
     public var rotation: RotationConfig = RotationConfig()
     /// The cgroup v2 mount that `decode: cgroup` labels name cgroups under.
-    public var cgroupMount = "/sys/fs/cgroup"
+    public var cgroupMount = ExporterConfig.defaultCgroupMount
+    public static let defaultCgroupMount = "/sys/fs/cgroup"
     /// The allow-list: the only triggers the exporter will ever write.
     public var triggerSets: [TriggerSet]
 

@@ -62,6 +62,14 @@ public enum ConfigLoader {
             }
         }
 
+        var cgroupMount = ExporterConfig.defaultCgroupMount
+        if let c = top["cgroup_mount"] {
+            cgroupMount = try c.string()
+            guard cgroupMount.hasPrefix("/"), cgroupMount.utf8.count <= 4096 else {
+                throw c.error("cgroup_mount must be an absolute path, such as /sys/fs/cgroup (got '\(cgroupMount.prefix(80))')")
+            }
+        }
+
         var refresh = defaultRefreshInterval
         if let r = top["refresh_interval"] {
             let text = try r.string()
@@ -161,7 +169,7 @@ public enum ConfigLoader {
         }
         return ExporterConfig(
             tracefsPath: path, instance: instance, refreshInterval: Seconds(refresh), discovery: discovery, lifecycle: lifecycle,
-            rotation: rotation, triggerSets: sets)
+            rotation: rotation, cgroupMount: cgroupMount, triggerSets: sets)
     }
 
     /// The field that names a family: the metric's name, or for a counter column with its

@@ -20,7 +20,7 @@ enum ConfigSection: String, CaseIterable, Sendable {
 
     var keys: [String] {
         switch self {
-        case .top: return ["tracefs", "refresh_interval", "discovery", "lifecycle", "rotation", "trigger_sets"]
+        case .top: return ["tracefs", "refresh_interval", "discovery", "lifecycle", "rotation", "cgroup_mount", "trigger_sets"]
         case .tracefs: return ["path", "instance"]
         case .discovery: return ["enabled", "series_limit", "pid_labels", "stack_labels", "rescan_interval"]
         case .lifecycle: return ["on_start", "remove_on_exit", "repair"]
