@@ -4,6 +4,7 @@ import Exposition
 import Foundation
 import HistFormat
 import Testing
+import TraceFSTesting
 
 /// A table keyed by cgroup id, mapped with `decode: cgroup` over a tree shaped like a
 /// kubelet's cgroups (on tmpfs, where a directory's inode stands for the cgroup id).
@@ -85,5 +86,28 @@ import Testing
         #expect(try ConfigLoader.load(yaml: Self.yaml, file: "t.yml").cgroupMount == "/sys/fs/cgroup")
         #expect(try ConfigLoader.load(yaml: "cgroup_mount: /run/cgroup2\n" + Self.yaml, file: "t.yml").cgroupMount == "/run/cgroup2")
         #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "cgroup_mount: sys/fs/cgroup\n" + Self.yaml, file: "t.yml") }
+    }
+
+    @Test func theCollectorNamesCgroupsUnderTheMountAndCountsTheRest() throws {
+        let root = "/dev/shm/cgroup-collector-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + Self.scope, withIntermediateDirectories: true)
+        let scopeID = try #require(try FileManager.default.attributesOfItem(atPath: root + Self.scope)[.systemFileNumber] as? Int)
+        let config = try ConfigLoader.load(yaml: "cgroup_mount: \(root)\n" + Self.yaml, file: "t.yml")
+        let fs = FakeKernelTraceFS()
+        let controller = TriggerController(fs: fs, config: config, logger: Fixtures.quietLogger)
+        #expect(try controller.install("by_cgroup").state == .installed)
+        let trigger = config.triggerSets[0].triggers[0]
+        #expect(fs.setEntries([
+            "{ cgroup: \(scopeID), lat: ~ 2^8  } hitcount:          3  lat:        700",
+            "{ cgroup: 987654321, lat: ~ 2^9  } hitcount:          5  lat:       2500",
+        ], event: trigger.event, instance: config.traceInstance, matching: trigger.command))
+        let collector = HistCollector(config: config, reader: fs, logger: Fixtures.quietLogger, features: fs.features(), clock: { 0 })
+        let exposition = String(decoding: ExpositionEncoder.encode(collector.collect(), format: .text004), as: UTF8.self)
+        #expect(exposition.contains("ftrace_wakeup_latency_by_cgroup_seconds_count{cgroup=\"\(Self.scope)\",pod_uid=\"\(Self.uid)\",container_id=\"\(Self.container)\"} 3"),
+                "\(exposition)")
+        let unnamed = exposition.split(separator: "\n").filter { $0.hasPrefix("ftrace_hist_unnamed_cgroup_entries{") }
+        #expect(unnamed.count == 1 && unnamed[0].hasSuffix(" 1") && unnamed[0].contains(#"event="ftrace_exporter_cg_lat""#), "\(unnamed)")
+        #expect(!exposition.contains("987654321"))
     }
 }

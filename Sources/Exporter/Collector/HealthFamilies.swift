@@ -10,6 +10,7 @@ enum HealthFamilies {
     static let hits = "ftrace_hist_table_hits"
     static let paused = "ftrace_hist_paused"
     static let overLimit = "ftrace_hist_series_over_limit"
+    static let unnamedCgroups = "ftrace_hist_unnamed_cgroup_entries"
     static let info = "ftrace_hist"
     static let readSuccess = "ftrace_hist_read_success"
     static let readDuration = "ftrace_hist_read_duration_seconds"
@@ -51,7 +52,8 @@ enum HealthFamilies {
         f.add(readDuration, help: "", type: .gauge, labels: labels, value: .gauge(seconds))
     }
 
-    static func table(_ f: inout FamilyBuilder, _ labels: [Label], _ block: HistBlock, seriesOverLimit: Int) {
+    /// `unnamedCgroupEntries`: for a table with a `decode: cgroup` label only.
+    static func table(_ f: inout FamilyBuilder, _ labels: [Label], _ block: HistBlock, seriesOverLimit: Int, unnamedCgroupEntries: Int? = nil) {
         f.add(entries, help: "Entries in the hist table (Totals: Entries).", type: .gauge, labels: labels,
               value: .gauge(Double(block.totals.entries)))
         f.add(capacity, help: "Maximum entries of the hist table (the trigger's size=).", type: .gauge, labels: labels,
@@ -64,6 +66,11 @@ enum HealthFamilies {
               value: .gauge(block.triggerInfo.state == .paused ? 1 : 0))
         f.add(overLimit, help: "Series of this table left out of the last refresh because a series limit was reached.",
               type: .gauge, labels: labels, value: .gauge(Double(seriesOverLimit)))
+        if let unnamedCgroupEntries {
+            f.add(unnamedCgroups,
+                  help: "Entries of this table left out of the last refresh because their cgroup id names no cgroup under cgroup_mount (one removed since).",
+                  type: .gauge, labels: labels, value: .gauge(Double(unnamedCgroupEntries)))
+        }
         f.add(info, help: "The hist trigger behind each table id, as the kernel reads it back.", type: .info,
               labels: labels + [Label("trigger", block.triggerInfo.text)], value: .info)
     }

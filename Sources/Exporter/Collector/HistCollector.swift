@@ -264,6 +264,7 @@ public final class HistCollector: @unchecked Sendable {
         let id = tableID(block.triggerInfo)
         let tableLabels = fileLabels + [Label("table", id), Label("trigger_set", owner?.set ?? "")]
         var overLimit = 0
+        var unnamedCgroupEntries: Int?
         var result = TableResult()
         if let owner {
             if let mapping = owner.mapping {
@@ -274,6 +275,7 @@ public final class HistCollector: @unchecked Sendable {
                     output.families.forEach { families.add($0) }
                 }
                 overLimit = output.seriesOverLimit
+                if mapping.labels.contains(where: { $0.decoder == .cgroup }) { unnamedCgroupEntries = output.unnamedCgroupEntries }
             }
         } else {
             let output = discovery.map(block, baseLabels: fileLabels + [Label("table", id)], remaining: &discoveryBudget)
@@ -281,7 +283,7 @@ public final class HistCollector: @unchecked Sendable {
             result.discoveryOverLimit = overLimit
             DiscoveryFamilies.add(output, into: &families)
         }
-        HealthFamilies.table(&families, tableLabels, block, seriesOverLimit: overLimit)
+        HealthFamilies.table(&families, tableLabels, block, seriesOverLimit: overLimit, unnamedCgroupEntries: unnamedCgroupEntries)
         return result
     }
 
