@@ -15,6 +15,8 @@ import TraceFSTesting
     static let onlyOnRealKernels: [String: String] = [
         "ftrace_offcpu_intervals_total": "offcpu_time_stacks carries stacks in a synthetic event, which the 6.1 model lacks",
         "ftrace_offcpu_seconds_total": "offcpu_time_stacks carries stacks in a synthetic event, which the 6.1 model lacks",
+        "ftrace_wakeup_latency_by_cgroup_seconds": "wakeup_latency_by_cgroup needs tracepoint probes, which the 6.1 model lacks",
+        "ftrace_hist_unnamed_cgroup_entries": "only tables with a decode: cgroup label have it: wakeup_latency_by_cgroup's",
     ]
 
     static let rows: [(event: EventName, command: String, entry: String)] = [

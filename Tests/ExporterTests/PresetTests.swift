@@ -6,11 +6,11 @@ import TraceFSTesting
 
 /// The built-in presets, against the in-memory kernel; the VM scenarios run them for real.
 @Suite struct PresetTests {
-    static let presets = ["wakeup_latency", "wakeup_latency_rt", "syscall_latency", "block_io_latency",
+    static let presets = ["wakeup_latency", "wakeup_latency_rt", "wakeup_latency_by_cgroup", "syscall_latency", "block_io_latency",
                           "irq_handler_duration", "kmalloc_by_call_site", "context_switches", "syscall_errors",
                           "function_latency", "offcpu_stacks", "offcpu_time_stacks"]
     /// The presets the in-memory kernel (a 6.1 model) cannot run, and the word its reason holds.
-    static let unsupportedOn61 = ["offcpu_time_stacks": "6.5"]
+    static let unsupportedOn61 = ["offcpu_time_stacks": "6.5", "wakeup_latency_by_cgroup": "CONFIG_FPROBE_EVENTS"]
 
     @Test func theAllowListHoldsEveryPreset() throws {
         let config = try DefaultConfig.load()

@@ -78,6 +78,42 @@ public enum DefaultConfig {
                     - key: cpu
                       name: cpu
 
+          - name: wakeup_latency_by_cgroup
+            description: >-
+              Scheduler wakeup latency per cgroup v2: the time from sched_waking of a task to the
+              sched_switch that puts it on a CPU, keyed by the cgroup of the task switched in, named
+              by its path under cgroup_mount with the Kubernetes pod UID and container id the path
+              gives. A tracepoint probe on sched_switch reads the cgroup id through BTF
+              (next->cgroups->dfl_cgrp->kn->id). Kernel: CONFIG_HIST_TRIGGERS, CONFIG_SYNTH_EVENTS,
+              CONFIG_FPROBE_EVENTS and CONFIG_PROBE_EVENTS_BTF_ARGS with BTF, 6.6 or later. Overhead:
+              wakeup_latency's, the probe reading four pointers per context switch; a
+              wakeup-and-switch loop ran 1.38x as long under qemu on 6.12 (wakeup_latency 1.43x in
+              the same run; an upper bound), system calls 0.98x.
+            install_on_start: false
+            probe_events:
+              - "t:ftrace_exporter_cg_switch sched_switch next_pid=next->pid:s32 cgroup=next->cgroups->dfl_cgrp->kn->id:u64"
+            synthetic_events:
+              - "ftrace_exporter_cg_wakeup_lat u64 lat; u64 cgroup"
+            triggers:
+              - event: sched/sched_waking
+                command: "hist:keys=pid:fte_cg_ts=common_timestamp.usecs:size=16384"
+              - event: tracepoints/ftrace_exporter_cg_switch
+                command: "hist:keys=next_pid:fte_cg_lat=common_timestamp.usecs-$fte_cg_ts:onmatch(sched.sched_waking).ftrace_exporter_cg_wakeup_lat($fte_cg_lat,cgroup):size=16384"
+              - event: synthetic/ftrace_exporter_cg_wakeup_lat
+                command: "hist:keys=cgroup,lat.log2:vals=hitcount,lat:size=8192"
+                metric:
+                  name: ftrace_wakeup_latency_by_cgroup_seconds
+                  help: Scheduler wakeup latency (sched_waking to sched_switch of the woken task) per cgroup v2, from an in-kernel log2 histogram.
+                  type: histogram
+                  bucket_key: lat
+                  scale: 0.000001
+                  sum_value: lat
+                  labels:
+                    - key: cgroup
+                      name: cgroup
+                      decode: cgroup
+                  series_limit: 2000
+
           - name: syscall_latency
             description: >-
               System call latency (raw_syscalls sys_enter to sys_exit of the same thread) by syscall
