@@ -6,6 +6,7 @@ enum Presets {
         switch set {
         case "wakeup_latency": "ftrace_wakeup_latency_seconds_count"
         case "wakeup_latency_rt": "ftrace_wakeup_latency_rt_seconds_count"
+        case "wakeup_latency_by_cgroup": "ftrace_wakeup_latency_by_cgroup_seconds_count"
         case "syscall_latency": "ftrace_syscall_latency_seconds_count"
         case "block_io_latency": "ftrace_block_io_latency_seconds_count"
         case "irq_handler_duration": "ftrace_irq_handler_duration_seconds_count"
@@ -31,6 +32,7 @@ enum Presets {
         switch set {
         case "wakeup_latency": "ftrace_exporter_wakeup_lat"
         case "wakeup_latency_rt": "ftrace_exporter_wakeup_rt_lat"
+        case "wakeup_latency_by_cgroup": "ftrace_exporter_cg_wakeup_lat"
         case "syscall_latency": "ftrace_exporter_syscall_lat"
         case "block_io_latency": "ftrace_exporter_block_lat"
         case "function_latency": "ftrace_exporter_func_lat"
