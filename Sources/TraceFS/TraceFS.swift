@@ -74,7 +74,7 @@ public struct TraceFeatures: Equatable, Sendable {
     public var noHitcount: Bool
     /// kprobe and kretprobe events (`p:`, `r:`; CONFIG_KPROBE_EVENTS).
     public var kprobeEvents: Bool = false
-    /// fprobe events (`f:`; CONFIG_FPROBE_EVENTS, 6.4+).
+    /// fprobe events (`f:`; CONFIG_FPROBE_EVENTS, 6.5+).
     public var fprobeEvents: Bool = false
     /// Tracepoint probes with BTF arguments (`t:`; CONFIG_FPROBE_EVENTS, 6.5+).
     public var tracepointProbes: Bool = false

@@ -29,7 +29,7 @@ public final class FakeKernelTraceFS: TraceFileSystem, @unchecked Sendable {
         public var errorLog: Bool
         /// `CONFIG_KPROBE_EVENTS`: `kprobe_events`, `p:` and `r:` probes.
         public var kprobeEvents: Bool
-        /// `CONFIG_FPROBE_EVENTS` (6.4+): `f:` and `t:` probes, which 6.1 lacks.
+        /// `CONFIG_FPROBE_EVENTS` (6.5+): `f:` and `t:` probes, which 6.1 lacks.
         public var fprobeEvents: Bool
 
         public init(

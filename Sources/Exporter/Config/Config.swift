@@ -150,9 +150,9 @@ public struct ProbeEventDefinition: Sendable, Equatable {
         case kprobe
         /// `r:`, on a function's return.
         case kretprobe
-        /// `f:`, on a function's entry, or its return with `%return` (6.4+, CONFIG_FPROBE_EVENTS).
+        /// `f:`, on a function's entry, or its return with `%return` (6.5+, CONFIG_FPROBE_EVENTS).
         case fprobe
-        /// `t:`, on a tracepoint, with BTF arguments (6.4+, CONFIG_FPROBE_EVENTS).
+        /// `t:`, on a tracepoint, with BTF arguments (6.5+, CONFIG_FPROBE_EVENTS; fields through pointers, `next->pid`, 6.6+).
         case tracepointProbe
 
         /// The letter that starts a definition and its read-back.

@@ -206,7 +206,7 @@ public final class TriggerController: @unchecked Sendable {
             return features.kprobeEvents ? nil : "this kernel has no kprobe events: it was built without CONFIG_KPROBE_EVENTS"
         case .fprobe:
             return features.fprobeEvents
-                ? nil : "this kernel has no fprobe events ('f:', 6.4+ with CONFIG_FPROBE_EVENTS): use a kprobe ('p:') and a kretprobe ('r:') instead"
+                ? nil : "this kernel has no fprobe events ('f:', 6.5+ with CONFIG_FPROBE_EVENTS): use a kprobe ('p:') and a kretprobe ('r:') instead"
         case .tracepointProbe:
             return features.tracepointProbes
                 ? nil : "this kernel has no tracepoint probes ('t:', 6.5+ with CONFIG_FPROBE_EVENTS): trigger on the tracepoint itself"
