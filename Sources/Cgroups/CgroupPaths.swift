@@ -55,15 +55,26 @@ public final class CgroupPaths: Sendable {
             guard unknown else { return known }
             let now = clock()
             if let last = state.lastWalk, now &- last < minimumRewalkNanoseconds { return known }
-            let walk = walkTree()
-            state.paths = walk.paths
-            state.lastWalk = now
-            state.walks += 1
-            state.truncated = walk.truncated
-            known = [:]
-            for id in ids { if let path = state.paths[id] { known[id] = path } }
-            return known
+            return Self.rewalk(&state, at: now, for: ids, walk: walkTree())
         }
+    }
+
+    /// The path of each id that names a cgroup now: the mount is walked again whatever the
+    /// interval, for the rare caller that must not take a removed cgroup for a live one.
+    public func currentPaths(for ids: some Sequence<UInt64>) -> [UInt64: String] {
+        state.withLock { state in Self.rewalk(&state, at: clock(), for: ids, walk: walkTree()) }
+    }
+
+    private static func rewalk(
+        _ state: inout State, at now: UInt64, for ids: some Sequence<UInt64>, walk: (paths: [UInt64: String], truncated: Bool)
+    ) -> [UInt64: String] {
+        state.paths = walk.paths
+        state.lastWalk = now
+        state.walks += 1
+        state.truncated = walk.truncated
+        var known: [UInt64: String] = [:]
+        for id in ids { if let path = state.paths[id] { known[id] = path } }
+        return known
     }
 
     /// Every cgroup under the mount, breadth first so that a bound leaves out the deepest.

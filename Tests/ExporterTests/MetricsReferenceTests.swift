@@ -17,6 +17,7 @@ import TraceFSTesting
         "ftrace_offcpu_seconds_total": "offcpu_time_stacks carries stacks in a synthetic event, which the 6.1 model lacks",
         "ftrace_wakeup_latency_by_cgroup_seconds": "wakeup_latency_by_cgroup needs tracepoint probes, which the 6.1 model lacks",
         "ftrace_hist_unnamed_cgroup_entries": "only tables with a decode: cgroup label have it: wakeup_latency_by_cgroup's",
+        "ftrace_hist_carried_entries": "only tables keyed by cgroup have it: wakeup_latency_by_cgroup's",
     ]
 
     static let rows: [(event: EventName, command: String, entry: String)] = [

@@ -11,6 +11,7 @@ enum HealthFamilies {
     static let paused = "ftrace_hist_paused"
     static let overLimit = "ftrace_hist_series_over_limit"
     static let unnamedCgroups = "ftrace_hist_unnamed_cgroup_entries"
+    static let carried = "ftrace_hist_carried_entries"
     static let info = "ftrace_hist"
     static let readSuccess = "ftrace_hist_read_success"
     static let readDuration = "ftrace_hist_read_duration_seconds"
@@ -52,8 +53,12 @@ enum HealthFamilies {
         f.add(readDuration, help: "", type: .gauge, labels: labels, value: .gauge(seconds))
     }
 
-    /// `unnamedCgroupEntries`: for a table with a `decode: cgroup` label only.
-    static func table(_ f: inout FamilyBuilder, _ labels: [Label], _ block: HistBlock, seriesOverLimit: Int, unnamedCgroupEntries: Int? = nil) {
+    /// `unnamedCgroupEntries`: for a table with a `decode: cgroup` label only; `carriedEntries`:
+    /// for one the exporter clears when full.
+    static func table(
+        _ f: inout FamilyBuilder, _ labels: [Label], _ block: HistBlock, seriesOverLimit: Int, unnamedCgroupEntries: Int? = nil,
+        carriedEntries: Int? = nil
+    ) {
         f.add(entries, help: "Entries in the hist table (Totals: Entries).", type: .gauge, labels: labels,
               value: .gauge(Double(block.totals.entries)))
         f.add(capacity, help: "Maximum entries of the hist table (the trigger's size=).", type: .gauge, labels: labels,
@@ -64,12 +69,17 @@ enum HealthFamilies {
               value: .counter(Double(block.totals.hits)))
         f.add(paused, help: "Whether the hist trigger is paused (1) or active (0).", type: .gauge, labels: labels,
               value: .gauge(block.triggerInfo.state == .paused ? 1 : 0))
-        f.add(overLimit, help: "Series of this table left out of the last refresh because a series limit was reached.",
+        f.add(overLimit, help: "Series of this table left out of the last refresh because a series limit was reached (for tables keyed by cgroup, rolled up into the series labelled other).",
               type: .gauge, labels: labels, value: .gauge(Double(seriesOverLimit)))
         if let unnamedCgroupEntries {
             f.add(unnamedCgroups,
                   help: "Entries of this table left out of the last refresh because their cgroup id names no cgroup under cgroup_mount (one removed since).",
                   type: .gauge, labels: labels, value: .gauge(Double(unnamedCgroupEntries)))
+        }
+        if let carriedEntries {
+            f.add(carried,
+                  help: "Entries the exporter keeps from before its clears of this table and adds to each read of it, so its counters never go back.",
+                  type: .gauge, labels: labels, value: .gauge(Double(carriedEntries)))
         }
         f.add(info, help: "The hist trigger behind each table id, as the kernel reads it back.", type: .info,
               labels: labels + [Label("trigger", block.triggerInfo.text)], value: .info)

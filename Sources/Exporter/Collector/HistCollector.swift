@@ -40,6 +40,16 @@ public final class HistCollector: @unchecked Sendable {
     /// The tables the latest refresh read, for the admin API's table list and stack reads.
     let listings = TableListings()
 
+    /// What clears of full tables took out of them, added back at every read.
+    private(set) var carried = CarriedTables()
+
+    /// Goes on adding what the previous collector carried (a reload's new collector takes
+    /// over before its first refresh).
+    public func continueCarrying(from previous: HistCollector) { carried = previous.carried }
+
+    /// Lets go of what is carried for the tables of sets not installed by this process.
+    public func forgetCarried(keeping owned: Set<String>) { carried.keep(sets: owned) }
+
     /// Where the rotator leaves its latest parse of files that hold only bookkeeping tables.
     private(set) var readings: HistReadings?
 
@@ -86,6 +96,16 @@ public final class HistCollector: @unchecked Sendable {
         /// The files of our own triggers that were read.
         public var ownRead: [TableFile]
         public var ownHits: [OwnedTableHits]
+        /// Tables of ours that clear when full and reached the high-water mark.
+        public var fullTables: [FullTable] = []
+    }
+
+    /// An exported table to clear, its counts carried on.
+    public struct FullTable: Sendable {
+        public var set: String
+        public var trigger: TriggerDefinition
+        public var entries: UInt64
+        public var size: Int
     }
 
     /// One event's hist file in one instance.
@@ -98,6 +118,7 @@ public final class HistCollector: @unchecked Sendable {
         var failures: [TableFile] = []
         var ownRead: [TableFile] = []
         var ownHits: [OwnedTableHits] = []
+        var fullTables: [FullTable] = []
         var families = FamilyBuilder()
         HealthFamilies.declare(into: &families)
         HealthFamilies.features(&families, features)
@@ -192,14 +213,23 @@ public final class HistCollector: @unchecked Sendable {
             if let format = format(file) { parsed = parsed.applyingSignedness(of: format) }
 
             var mapped = true
-            for block in parsed.blocks {
-                let match = owned[file]?.first { $0.definition.info.identity == block.triggerInfo.identity }
-                if let match { ownHits.append(Self.hits(of: block, set: match.set, event: file.event)) }
+            for read in parsed.blocks {
+                let match = owned[file]?.first { $0.definition.info.identity == read.triggerInfo.identity }
+                if let match { ownHits.append(Self.hits(of: read, set: match.set, event: file.event)) }
                 if match == nil && !config.discovery.enabled { continue }
-                tables.append(HistTableListing(block, instance: file.instance, event: file.event, set: match?.set, readAt: readAt))
+                tables.append(HistTableListing(read, instance: file.instance, event: file.event, set: match?.set, readAt: readAt))
+                var block = read
+                var carriedEntries: Int?
+                var rollUp: SeriesRollUp?
+                if let match, match.definition.clearsWhenFull {
+                    rollUp = carried.rollUp(set: match.set, event: file.event, table: read.triggerInfo.identity)
+                    block = restoringCarried(read, of: match, event: file.event)
+                    carriedEntries = carried.entryCount(set: match.set, event: file.event, table: read.triggerInfo.identity) ?? 0
+                    if let full = fullTable(read, of: match) { fullTables.append(full) }
+                }
                 let result = Self.addTable(
                     block, fileLabels: fileLabels, cgroupPaths: cgroupPaths, owner: match.map { TableOwner(set: $0.set, mapping: $0.definition.metric) },
-                    discovery: discovery, discoveryBudget: &discoveryBudget, into: &families)
+                    discovery: discovery, discoveryBudget: &discoveryBudget, carriedEntries: carriedEntries, rollUp: rollUp, into: &families)
                 discoveryOverLimit += result.discoveryOverLimit
                 if let column = result.missingColumn {
                     logger.error(
@@ -216,7 +246,52 @@ public final class HistCollector: @unchecked Sendable {
             HealthFamilies.readResult(&families, fileLabels, success: mapped, seconds: seconds(since: start))
         }
         reportDiscoveryLimit(over: discoveryOverLimit)
-        return Collection(families: families.build(), failures: failures, ownRead: ownRead, ownHits: ownHits)
+        return Collection(families: families.build(), failures: failures, ownRead: ownRead, ownHits: ownHits, fullTables: fullTables)
+    }
+
+    /// The table with what earlier clears of ours took out of it added back.
+    private func restoringCarried(_ block: HistBlock, of owner: OwnedTrigger, event: EventName) -> HistBlock {
+        let restored = carried.restoring(block, set: owner.set, event: event)
+        if restored.reset {
+            logger.info(
+                "a table the exporter clears when full was emptied by another hand (an admin clear, a re-install): its counters start again",
+                metadata: ["set": "\(owner.set)", "event": "\(event)"])
+        }
+        return restored.block
+    }
+
+    /// The table when it has reached the rotation's high-water mark.
+    private func fullTable(_ block: HistBlock, of owner: OwnedTrigger) -> FullTable? {
+        let rotation = config.rotation
+        let size = block.triggerInfo.size ?? TableSize.kernelDefault
+        guard rotation.enabled, Double(block.totals.entries) >= rotation.highWaterMark * Double(size) else { return nil }
+        return FullTable(set: owner.set, trigger: owner.definition, entries: block.totals.entries, size: size)
+    }
+
+    /// Carries a table one of our clears emptied: its entries, in the signedness the refresh
+    /// reads them in, without those of cgroups removed since (a fresh walk of the mount
+    /// decides), whose series go stale. Returns how many entries were carried and left out.
+    public func carry(_ clear: TableClear, of full: FullTable) -> (kept: Int, dropped: Int) {
+        let event = full.trigger.event
+        var table = clear.table
+        if let format = format(FileKey(instance: config.traceInstance, event: event)),
+           let signed = HistFile(blocks: [table]).applyingSignedness(of: format).blocks.first {
+            table = signed
+        }
+        let names = Set((full.trigger.metric?.labels ?? []).filter { $0.decoder == .cgroup }.map { FieldSpec(name: $0.key).canonicalName })
+        let positions = table.triggerInfo.keys.indices.filter { names.contains(table.triggerInfo.keys[$0].canonicalName) }
+        var ids: Set<UInt64> = []
+        for entry in table.entries {
+            for p in positions where p < entry.keys.count {
+                if let id = KeyLabels.unsignedNumber(entry.keys[p].value) { ids.insert(id) }
+            }
+        }
+        let live = cgroupPaths?.currentPaths(for: ids) ?? [:]
+        return carried.carry(table, set: full.set, event: event) { entry in
+            positions.allSatisfy { p in
+                p < entry.keys.count && KeyLabels.unsignedNumber(entry.keys[p].value).map { live[$0] != nil } ?? false
+            }
+        }
     }
 
     static func hits(of block: HistBlock, set: String, event: EventName) -> OwnedTableHits {
@@ -259,7 +334,7 @@ public final class HistCollector: @unchecked Sendable {
     /// set owns it (an owned table without a mapping has none), and its health families.
     static func addTable(
         _ block: HistBlock, fileLabels: [Label], cgroupPaths: CgroupPaths? = nil, owner: TableOwner?, discovery: DiscoveryMapper,
-        discoveryBudget: inout Int, into families: inout FamilyBuilder
+        discoveryBudget: inout Int, carriedEntries: Int? = nil, rollUp: SeriesRollUp? = nil, into families: inout FamilyBuilder
     ) -> TableResult {
         let id = tableID(block.triggerInfo)
         let tableLabels = fileLabels + [Label("table", id), Label("trigger_set", owner?.set ?? "")]
@@ -268,7 +343,7 @@ public final class HistCollector: @unchecked Sendable {
         var result = TableResult()
         if let owner {
             if let mapping = owner.mapping {
-                let output = ConfiguredTableMapper(mapping: mapping, cgroupPaths: cgroupPaths).map(block)
+                let output = ConfiguredTableMapper(mapping: mapping, cgroupPaths: cgroupPaths, rollUp: rollUp).map(block)
                 if let column = output.missingColumn {
                     result.missingColumn = column
                 } else {
@@ -283,7 +358,8 @@ public final class HistCollector: @unchecked Sendable {
             result.discoveryOverLimit = overLimit
             DiscoveryFamilies.add(output, into: &families)
         }
-        HealthFamilies.table(&families, tableLabels, block, seriesOverLimit: overLimit, unnamedCgroupEntries: unnamedCgroupEntries)
+        HealthFamilies.table(
+            &families, tableLabels, block, seriesOverLimit: overLimit, unnamedCgroupEntries: unnamedCgroupEntries, carriedEntries: carriedEntries)
         return result
     }
 

@@ -141,6 +141,13 @@ public struct TriggerSet: Sendable, Equatable {
 extension TriggerDefinition {
     /// A trigger without a metric that defines variables or runs an action.
     public var isBookkeeping: Bool { metric == nil && (!info.variables.isEmpty || !info.actions.isEmpty) }
+
+    /// An exported table keyed by cgroup: it gains entries for every new cgroup, which outlive
+    /// the cgroup, so the exporter clears it at the high-water mark and carries its counts on.
+    /// Only a trigger without variables takes the kernel's `:clear`.
+    public var clearsWhenFull: Bool {
+        info.variables.isEmpty && (metric?.labels.contains { $0.decoder == .cgroup } ?? false)
+    }
 }
 
 /// A kprobe, kretprobe, fprobe or tracepoint probe the set defines.

@@ -7,10 +7,14 @@ struct ConfiguredTableMapper {
     let mapping: MetricMapping
     /// Where `decode: cgroup` keys find their cgroups; without it they name none.
     var cgroupPaths: CgroupPaths? = nil
+    /// Where a table keyed by cgroup keeps the label sets beyond its limit, rolled up into
+    /// `other`; without it they are left out.
+    var rollUp: SeriesRollUp? = nil
 
     struct Output {
         var families: [MetricFamily]
-        /// Label sets left out because the table's series limit was reached.
+        /// Label sets left out (or rolled up into `other`) because the table's series limit
+        /// was reached.
         var seriesOverLimit: Int
         /// Entries left out because their cgroup id names no cgroup.
         var unnamedCgroupEntries = 0
@@ -46,6 +50,34 @@ struct ConfiguredTableMapper {
         var overLimit: Int
         var unnamedEntries: Int
 
+        /// Keeps the label sets the roll-up gives their own series, and adds `other`.
+        mutating func rollUp(into rollUp: SeriesRollUp, limit: Int, add: (inout T, T) -> Void) {
+            let width = names.count
+            let labels = values.indices.map { g in (0..<width).map { c in columnValues[c][Int(rows[g * width + c])] } }
+            let (own, other) = rollUp.split(Array(zip(labels, values)).map { (labels: $0.0, value: $0.1) }, limit: limit, add: add)
+            var keptRows: [Int32] = []
+            var keptValues: [T] = []
+            for g in values.indices where own[g] {
+                keptRows.append(contentsOf: rows[g * width..<(g + 1) * width])
+                keptValues.append(values[g])
+            }
+            if let other {
+                for c in 0..<width {
+                    let value = [LabelMapping.podUIDLabel, LabelMapping.containerIDLabel].contains(names[c]) ? "" : SeriesRollUp.otherValue
+                    if let id = columnValues[c].firstIndex(of: value) {
+                        keptRows.append(Int32(id))
+                    } else {
+                        keptRows.append(Int32(columnValues[c].count))
+                        columnValues[c].append(value)
+                    }
+                }
+                keptValues.append(other)
+            }
+            rows = keptRows
+            values = keptValues
+            overLimit = rollUp.rolledCount
+        }
+
         /// A block of the groups `kept` (positions in `values`) with these samples.
         func block(_ samples: BlockSamples, kept: [Int]? = nil) -> SeriesBlock {
             guard let kept else { return SeriesBlock(prefix: [], names: names, values: columnValues, rows: rows, samples: samples) }
@@ -55,7 +87,11 @@ struct ConfiguredTableMapper {
         }
     }
 
-    func grouped<T>(_ block: HistBlock, _ keyIndex: [String: Int], initial: () -> T, _ fold: (inout T, HistEntry) -> Void) -> Groups<T> {
+    /// With a roll-up and `add`, the label sets beyond the limit are summed into `other`.
+    func grouped<T>(
+        _ block: HistBlock, _ keyIndex: [String: Int], initial: () -> T, add: ((inout T, T) -> Void)? = nil,
+        _ fold: (inout T, HistEntry) -> Void
+    ) -> Groups<T> {
         var columns: [TableSeries.Column] = []
         let labels = labelKeys(keyIndex)
         let cgroupPositions = labels.filter { $0.label.decoder == .cgroup }.map(\.position)
@@ -73,16 +109,20 @@ struct ConfiguredTableMapper {
                 columns.append(TableSeries.Column(name: pidName, keyPosition: position, source: .pid))
             }
         }
-        var table = TableSeries(columns, expected: min(block.entries.count, mapping.seriesLimit))
+        let rollingUp = rollUp != nil && add != nil
+        let limit = rollingUp ? Int.max : mapping.seriesLimit
+        var table = TableSeries(columns, expected: min(block.entries.count, limit))
         var values: [T] = []
         for entry in block.entries {
-            guard let series = table.series(of: entry, limit: mapping.seriesLimit) else { continue }
+            guard let series = table.series(of: entry, limit: limit) else { continue }
             if series == values.count { values.append(initial()) }
             fold(&values[series], entry)
         }
         let order = table.sorted()
-        return Groups(names: table.names, columnValues: table.values, rows: table.rows(in: order),
-                      values: order.map { values[$0] }, overLimit: table.overLimitCount, unnamedEntries: table.unnamedEntries)
+        var groups = Groups(names: table.names, columnValues: table.values, rows: table.rows(in: order),
+                            values: order.map { values[$0] }, overLimit: table.overLimitCount, unnamedEntries: table.unnamedEntries)
+        if rollingUp, let rollUp, let add { groups.rollUp(into: rollUp, limit: mapping.seriesLimit, add: add) }
+        return groups
     }
 
     // MARK: Histograms
@@ -91,6 +131,12 @@ struct ConfiguredTableMapper {
         var counts: [Double]
         var rawSum: Double = 0
         var count: Double = 0
+
+        static func add(_ a: inout HistogramAccumulator, _ b: HistogramAccumulator) {
+            for i in a.counts.indices where i < b.counts.count { a.counts[i] += b.counts[i] }
+            a.rawSum += b.rawSum
+            a.count += b.count
+        }
     }
 
     func mapHistogram(_ block: HistBlock, _ keyIndex: [String: Int]) -> Output {
@@ -102,7 +148,10 @@ struct ConfiguredTableMapper {
         let sumColumn = mapping.sumValue
         let scale = mapping.scale
         var missing: String?
-        let groups = grouped(block, keyIndex, initial: { HistogramAccumulator(counts: Array(repeating: 0, count: bounds.upperBounds.count + 1)) }) { acc, entry in
+        let groups = grouped(
+            block, keyIndex, initial: { HistogramAccumulator(counts: Array(repeating: 0, count: bounds.upperBounds.count + 1)) },
+            add: HistogramAccumulator.add
+        ) { acc, entry in
             guard bucketIndex < entry.keys.count else { return }
             guard let hitcount = entry.hitcount else {
                 missing = missing ?? "hitcount"
@@ -149,7 +198,10 @@ struct ConfiguredTableMapper {
     func mapCounters(_ block: HistBlock, _ keyIndex: [String: Int]) -> Output {
         let columns = mapping.values
         var missing: String?
-        let groups = grouped(block, keyIndex, initial: { Array(repeating: 0.0, count: columns.count) }) { sums, entry in
+        let groups = grouped(
+            block, keyIndex, initial: { Array(repeating: 0.0, count: columns.count) },
+            add: { a, b in for i in a.indices where i < b.count { a[i] += b[i] } }
+        ) { sums, entry in
             for (i, column) in columns.enumerated() {
                 let raw: Double?
                 if column.column == "hitcount" {

@@ -20,6 +20,8 @@ public final class ExporterMetrics: Sendable {
         var eventRates: [String: Double] = [:]
         var expiryFailures: [String: Double] = [:]
         var bookkeepingDrops: [BookkeepingKey: Double] = [:]
+        var tableClears: [TableClearKey: Double] = [:]
+        var clearedCgroupEntries: [BookkeepingKey: Double] = [:]
         var lastReloadSuccessful = true
         /// When the configuration in use was loaded: the start, then each successful reload.
         var lastReloadSuccessSeconds: Double = 0
@@ -35,7 +37,7 @@ public final class ExporterMetrics: Sendable {
         var code: Int
     }
 
-    private let state = Locked(State())
+    let state = Locked(State())
     let startTimeSeconds: Double
 
     public init() {
@@ -185,6 +187,7 @@ public final class ExporterMetrics: Sendable {
             help: "When the configuration in use was loaded (at start or by the last reload taken), in seconds since the epoch.",
             type: .gauge, metrics: [Metric(labels: [], value: .gauge(s.lastReloadSuccessSeconds))]))
         return out + expiryFamilies(s, config, deadlines) + breakerFamilies(s, config) + rotationFamilies(s, config)
+            + tableClearFamilies(s, config)
             + ProcessMetrics.families()
     }
 

@@ -36,9 +36,9 @@ public final class Refresher: Sendable {
     private let state: Locked<State>
     /// Rates our tables after every refresh and trips sets over their overhead budget.
     public let breaker: OverheadBreaker
-    private let controller: TriggerController
-    private let metrics: ExporterMetrics
-    private let logger: Logger
+    let controller: TriggerController
+    let metrics: ExporterMetrics
+    let logger: Logger
     private let queue = DispatchQueue(label: "ftrace_exporter.refresh")
 
     public init(collector: HistCollector, controller: TriggerController, metrics: ExporterMetrics, logger: Logger) {
@@ -112,6 +112,7 @@ public final class Refresher: Sendable {
     /// the snapshot is rebuilt so the next scrape shows the new sets, mappings and HELP texts.
     public func reload(collector: HistCollector) {
         collector.guardReads(with: controller)
+        collector.continueCarrying(from: self.collector)
         let interval = collector.config.refreshInterval.value
         let replaced = state.withLock { s -> TimerHandle?? in
             s.collector = collector
@@ -242,6 +243,8 @@ public final class Refresher: Sendable {
         let collection = collector.collectReporting()
         let (families, failures, ownRead) = (collection.families, collection.failures, collection.ownRead)
         breaker.observe(collection.ownHits, at: monotonicNanoseconds())
+        collector.forgetCarried(keeping: controller.ownedSets)
+        clear(collection.fullTables, collector)
         let generation = state.withLock { $0.generation }
         let statuses = controller.statuses()
         let duration = Double(monotonicNanoseconds() &- start) / 1e9
