@@ -1,4 +1,4 @@
-import Exporter
+@testable import Exporter
 import Foundation
 import Testing
 import TestKit
@@ -52,6 +52,20 @@ import TraceFSTesting
         #expect(r.controller.config.refreshInterval.value == 7)
         #expect(r.refresher.refreshInterval == 7)
         #expect(r.metric("ftrace_exporter_config_last_reload_successful") == "1")
+    }
+
+    @Test func aNewCgroupMountAppliesAtOnceAndCarriedCountsStay() throws {
+        let r = try start()
+        defer { r.refresher.stop() }
+        let before = r.refresher.collector
+        #expect(before.cgroupPaths?.mount == "/sys/fs/cgroup")
+        try r.write("cgroup_mount: /run/cgroup2\n" + DefaultConfig.yaml)
+        r.reloader.reload()
+        #expect(r.metric("ftrace_exporter_config_last_reload_successful") == "1")
+        let after = r.refresher.collector
+        #expect(after !== before)
+        #expect(after.cgroupPaths?.mount == "/run/cgroup2", "cgroup ids are named under the new mount from the next refresh")
+        #expect(after.carried === before.carried, "what earlier clears carried is added on after the reload")
     }
 
     @Test func aReloadBeforeTheRefreshLoopStartsSchedulesNothing() throws {
