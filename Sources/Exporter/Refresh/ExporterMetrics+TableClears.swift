@@ -48,11 +48,7 @@ extension ExporterMetrics {
             MetricFamily(
                 name: "ftrace_exporter_table_clear_dropped_entries",
                 help: "Entries of cgroups removed by the time of a clear, not carried on: their series went stale.",
-                type: .counter,
-                metrics: dropped.sorted { ($0.key.set, $0.key.event) < ($1.key.set, $1.key.event) }.map {
-                    Metric(labels: [Label("set", $0.key.set), Label("system", $0.key.event.system), Label("event", $0.key.event.event)],
-                           value: .counter($0.value))
-                }),
+                type: .counter, metrics: Self.counters(bySetAndEvent: dropped)),
         ]
     }
 }

@@ -32,6 +32,14 @@ public final class ExporterMetrics: Sendable {
         var event: EventName
     }
 
+    /// One counter per set and event, labelled `set`, `system`, `event`, in that order.
+    static func counters(bySetAndEvent values: [BookkeepingKey: Double]) -> [Metric] {
+        values.sorted { ($0.key.set, $0.key.event) < ($1.key.set, $1.key.event) }.map {
+            Metric(labels: [Label("set", $0.key.set), Label("system", $0.key.event.system), Label("event", $0.key.event.event)],
+                   value: .counter($0.value))
+        }
+    }
+
     struct AdminKey: Hashable {
         var action: String
         var code: Int
@@ -255,11 +263,7 @@ public final class ExporterMetrics: Sendable {
             MetricFamily(
                 name: "ftrace_exporter_bookkeeping_dropped",
                 help: "Events a bookkeeping table of a set dropped because it was full, added up across rotations: new tasks or requests the set did not measure.",
-                type: .counter,
-                metrics: drops.sorted { ($0.key.set, $0.key.event) < ($1.key.set, $1.key.event) }.map {
-                    Metric(labels: [Label("set", $0.key.set), Label("system", $0.key.event.system), Label("event", $0.key.event.event)],
-                           value: .counter($0.value))
-                }),
+                type: .counter, metrics: Self.counters(bySetAndEvent: drops)),
         ]
     }
 }
