@@ -36,6 +36,9 @@ struct KernelScenarioTests {
     @Test("remove-all")
     func removeAll() throws { try scenario.phase { try $0.removeAll() } }
 
+    @Test("wakeup latency per cgroup and pod")
+    func perCgroup() throws { try scenario.phase { try $0.wakeupLatencyPerCgroup() } }
+
     @Test("kill -9 and restart: adopt")
     func restartAdopt() throws { try scenario.phase { try $0.killAndRestartAdopting() } }
 

@@ -24,6 +24,9 @@ enum Presets {
     static func families(_ set: String) -> [String] {
         switch set {
         case "offcpu_time_stacks": ["ftrace_offcpu_intervals_total", "ftrace_offcpu_seconds_total"]
+        case "wakeup_latency_by_cgroup":
+            ["_bucket", "_sum", "_count"].map { "ftrace_wakeup_latency_by_cgroup_seconds" + $0 }
+                + ["ftrace_hist_unnamed_cgroup_entries", "ftrace_hist_carried_entries"]
         default: family(set).map { [$0] } ?? []
         }
     }

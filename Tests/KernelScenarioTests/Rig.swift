@@ -17,6 +17,8 @@ struct VirtualMachine {
     let curlMaxTime = Double(environment["VM_CURL_MAX_TIME"] ?? "") ?? 20
     /// How long Prometheus scrapes with every preset installed.
     let allPresetsSeconds = Int(environment["VM_ALL_PRESETS_SECONDS"] ?? "") ?? 30
+    /// Short-lived cgroups the per-cgroup phase makes: enough entries to bring the by-cgroup table to its mark.
+    let cgroupChurn = Int(environment["VM_CGROUP_CHURN"] ?? "") ?? 2000
 }
 
 /// Paths into the repository the scenarios read: the admin token the guest was given, the

@@ -23,6 +23,13 @@
  *       N fsync(2) calls on FILE (created or truncated), one byte written before each: a steady
  *       stream of calls for a probe on vfs_fsync_range, from one thread, with no new keys.
  *
+ *   churn cgroups N PARENT [--sleeps S]
+ *       N short-lived cgroups v2, made one after another under the directory PARENT: the
+ *       process moves itself into each (cgroup.procs), sleeps S times (default 8) for 50 us to
+ *       about 1 ms, moves back to the cgroup it started in and removes it. Each sleep is one
+ *       wakeup in a cgroup that did not exist before, so a table keyed by cgroup id gains an
+ *       entry per latency bucket the sleeps hit, without a fork per cgroup.
+ *
  * Prints one line at the end: "churn: MODE N in S.SSS s (R per s)". Exits 2 on bad arguments,
  * 1 on a failed system call.
  */
@@ -46,7 +53,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: churn threads N [--fifo] [--fsync FILE] [--batch B] [--rate R]\n"
 		"       churn sectors N DEVICE [--block BYTES]\n"
-		"       churn fsyncs N FILE\n");
+		"       churn fsyncs N FILE\n"
+		"       churn cgroups N PARENT [--sleeps S]\n");
 	exit(2);
 }
 
@@ -266,6 +274,61 @@ static int run_fsyncs(int argc, char **argv)
 	return 0;
 }
 
+static void write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	if (fd < 0)
+		fail(path, errno);
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		fail(path, errno);
+	close(fd);
+}
+
+static int run_cgroups(int argc, char **argv)
+{
+	if (argc != 2 && argc != 4)
+		usage();
+	long n = parse_count(argv[0], 1);
+	const char *parent = argv[1];
+	long sleeps = 8;
+	if (argc == 4) {
+		if (strcmp(argv[2], "--sleeps") != 0)
+			usage();
+		sleeps = parse_count(argv[3], 1);
+	}
+	/* The cgroup this process started in, to come back to: "0::/path" in /proc/self/cgroup. */
+	char home[4096] = "/sys/fs/cgroup";
+	FILE *self = fopen("/proc/self/cgroup", "r");
+	char line[4000];
+	if (self && fgets(line, sizeof line, self) && strncmp(line, "0::", 3) == 0) {
+		line[strcspn(line, "\n")] = 0;
+		snprintf(home, sizeof home, "/sys/fs/cgroup%s", strcmp(line + 3, "/") == 0 ? "" : line + 3);
+	}
+	if (self)
+		fclose(self);
+	char homeProcs[4200];
+	snprintf(homeProcs, sizeof homeProcs, "%s/cgroup.procs", home);
+	double t0 = now();
+	for (long i = 0; i < n; i++) {
+		char dir[4200], procs[4300];
+		snprintf(dir, sizeof dir, "%s/churn-%ld-%ld", parent, (long)getpid(), i);
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+		if (mkdir(dir, 0755) != 0)
+			fail("mkdir", errno);
+		write_text(procs, "0");
+		for (long k = 0; k < sleeps; k++) {
+			long us = 50L << ((i + k) % 5);
+			struct timespec ts = { 0, us * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		write_text(homeProcs, "0");
+		if (rmdir(dir) != 0)
+			fail("rmdir", errno);
+	}
+	report("cgroups", n, now() - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -276,6 +339,8 @@ int main(int argc, char **argv)
 		return run_sectors(argc - 2, argv + 2);
 	if (strcmp(argv[1], "fsyncs") == 0)
 		return run_fsyncs(argc - 2, argv + 2);
+	if (strcmp(argv[1], "cgroups") == 0)
+		return run_cgroups(argc - 2, argv + 2);
 	usage();
 	return 2;
 }
