@@ -280,13 +280,7 @@ public final class HistCollector: @unchecked Sendable {
         }
         let names = Set((full.trigger.metric?.labels ?? []).filter { $0.decoder == .cgroup }.map { FieldSpec(name: $0.key).canonicalName })
         let positions = table.triggerInfo.keys.indices.filter { names.contains(table.triggerInfo.keys[$0].canonicalName) }
-        var ids: Set<UInt64> = []
-        for entry in table.entries {
-            for p in positions where p < entry.keys.count {
-                if let id = KeyLabels.unsignedNumber(entry.keys[p].value) { ids.insert(id) }
-            }
-        }
-        let live = cgroupPaths?.currentPaths(for: ids) ?? [:]
+        let live = cgroupPaths?.currentPaths(for: CgroupNames.ids(in: table.entries, at: positions)) ?? [:]
         return carried.carry(table, set: full.set, event: event) { entry in
             positions.allSatisfy { p in
                 p < entry.keys.count && KeyLabels.unsignedNumber(entry.keys[p].value).map { live[$0] != nil } ?? false

@@ -21,13 +21,18 @@ final class CgroupNames: Sendable {
 
     /// The ids in `block`'s keys at `positions`, resolved through `paths`.
     static func resolving(_ block: HistBlock, positions: [Int], through paths: CgroupPaths) -> CgroupNames {
+        CgroupNames(paths.paths(for: ids(in: block.entries, at: positions)))
+    }
+
+    /// The cgroup ids in the entries' keys at `positions`.
+    static func ids(in entries: HistEntries, at positions: [Int]) -> Set<UInt64> {
         var ids: Set<UInt64> = []
-        for entry in block.entries {
+        for entry in entries {
             for position in positions where position < entry.keys.count {
                 if let id = KeyLabels.unsignedNumber(entry.keys[position].value) { ids.insert(id) }
             }
         }
-        return CgroupNames(paths.paths(for: ids))
+        return ids
     }
 
     /// The label value of one part; nil for an id that names no cgroup (one removed since, or
@@ -40,6 +45,4 @@ final class CgroupNames: Sendable {
         case .containerID: return name.identity.containerID ?? ""
         }
     }
-
-    static func == (a: CgroupNames, b: CgroupNames) -> Bool { a === b }
 }
